@@ -1,0 +1,141 @@
+"""The ``defisim`` command: parse arguments, call the library, print. No simulation logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from defisim.cli.tables import summary_tables
+from defisim.errors import DefisimError, InvariantViolation, ScenarioError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="Simulate DeFi liquidation cascades in block time.",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def default_scenario() -> Path:
+    """The bundled default scenario (scenarios/default.yaml next to the package)."""
+    return Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _scenario_problem(exc: ScenarioError) -> NoReturn:
+    where = f" in {exc.source}" if exc.source else ""
+    err_console.print(f"[bold red]error:[/] invalid scenario{where}: {len(exc.problems)} problem(s)", highlight=False)
+    for path, message in exc.problems:
+        err_console.print(f"  [yellow]{path or '<file>'}[/]: {message}", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path | None):  # type: ignore[no-untyped-def]
+    from defisim.scenario import load_scenario
+
+    try:
+        return load_scenario(path if path is not None else default_scenario())
+    except ScenarioError as exc:
+        _scenario_problem(exc)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file (YAML/TOML); default: the bundled scenario")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: runs/<scenario name>)")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's)")] = None,
+    blocks: Annotated[int | None, typer.Option(help="Blocks to simulate (default: chain.blocks)", min=1)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out folder once the new run is complete")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+) -> None:
+    """Run a scenario: progress bar, summary table, and results written to an output folder."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from defisim.report import write_results
+    from defisim.simulate import simulate
+
+    spec = _load(scenario)
+    if seed is not None and seed < 0:
+        _fail(f"--seed must be >= 0, got {seed}")
+    n_blocks = blocks if blocks is not None else spec.chain.blocks
+    target = out if out is not None else _free_dir(Path("runs") / spec.name)
+    if out is not None and not overwrite and out.exists() and any(out.iterdir()):
+        _fail(f"output folder {out} exists and is not empty; pass --overwrite to replace it")
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("blocks"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err_console, disable=quiet, transient=False,
+    )
+    try:
+        with progress:
+            task = progress.add_task(spec.name, total=n_blocks)
+            step = max(1, n_blocks // 200)
+
+            def tick(block: int) -> None:
+                if block % step == 0 or block == n_blocks:
+                    progress.update(task, completed=block)
+
+            result = simulate(spec, seed=seed, blocks=n_blocks, on_block=tick)
+        for table in summary_tables(result):
+            console.print(table)
+        written = write_results(result, target, overwrite=overwrite)
+    except ScenarioError as exc:
+        _scenario_problem(exc)
+    except InvariantViolation as exc:
+        _fail(f"internal invariant broken (please report): {exc}", EXIT_INTERNAL)
+    except DefisimError as exc:
+        _fail(str(exc))
+    console.print(f"results: [bold]{target}[/] ({len(written)} files); "
+                  f"setup {result.meta['seconds_setup']:.2f}s, run {result.meta['seconds_run']:.2f}s")
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file to validate")],
+) -> None:
+    """Validate a scenario file and explain every problem (exit 2 if any)."""
+    spec = _load(scenario)
+    n = len(spec.components())
+    console.print(f"[green]ok[/]: {scenario} — scenario {spec.name!r}, {len(spec.tokens)} tokens, "
+                  f"{n} components, {spec.chain.blocks} blocks, digest {spec.digest()}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion and checking)."""
+    from defisim.scenario import scenario_json_schema
+
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+
+
+def _free_dir(base: Path) -> Path:
+    """``base`` if it is free, else ``base-2``, ``base-3``... (never reuse a results folder)."""
+    if not base.exists() or not any(base.iterdir()):
+        return base
+    i = 2
+    while Path(f"{base}-{i}").exists():
+        i += 1
+    return Path(f"{base}-{i}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/]: nothing was written")
+        sys.exit(130)

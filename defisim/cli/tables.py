@@ -1,0 +1,56 @@
+"""Rich tables for the run summary (presentation only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from defisim.results import Result
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def summary_tables(result: Result) -> list[Table]:
+    """The per-protocol table, then markets/oracles, then agents."""
+    s = result.summary
+    bt = result.scenario.chain.block_time_s
+    protocols = Table(title=f"{s['scenario']} — seed {s['seed']}, {s['blocks']} blocks ({s['blocks'] * bt / 3600:.1f} h)")
+    protocols.add_column("protocol")
+    for col in ("liquidations", "accounts", "debt repaid", "collateral seized", "bad debt",
+                "fund drawn", "socialised", "burned", "first liq. block", "last liq. block"):
+        protocols.add_column(col, justify="right")
+    decimals = {t: spec.decimals for t, spec in result.scenario.tokens.items()}
+    for name, p in s["protocols"].items():
+        burned = ", ".join(f"{v / 10**decimals[t]:,.2f} {t}" for t, v in p["tokens_burned"].items()) or "-"
+        protocols.add_row(
+            name, str(p["liquidations"]), str(p["accounts_liquidated"]), _usd(p["debt_repaid_usd"]),
+            _usd(p["collateral_seized_usd"]), _usd(p["bad_debt_usd"]), _usd(p["insurance_fund_drawn_usd"]),
+            _usd(p["socialized_usd"]), burned,
+            str(p["first_liquidation_block"] if p["first_liquidation_block"] is not None else "-"),
+            str(p["last_liquidation_block"] if p["last_liquidation_block"] is not None else "-"),
+        )
+    prices = Table(title="prices (USD)")
+    for col in ("source", "kind", "start", "lowest", "rounds/swaps"):
+        prices.add_column(col, justify="right" if col not in ("source", "kind") else "left")
+    for asset, low in s["reference_min"].items():
+        prices.add_row(asset, "reference", f"{float(result.reference.of(asset)[0]):,.2f}", f"{low:,.2f}", "-")
+    for name, o in s["oracles"].items():
+        _, series = result.oracle_price_series(name)
+        prices.add_row(name, f"oracle {o['asset']}", f"{series[0]:,.2f}", f"{o['min_price']:,.2f}", str(o["rounds"]))
+    for name, pool in s["pools"].items():
+        prices.add_row(name, f"amm {pool['pair']}", f"{pool['start_price']:,.4f}", f"{pool['min_price']:,.4f}", "-")
+    agents = Table(title="agents")
+    for col in ("agent", "liquidations", "arbitrages", "profit", "gas spent"):
+        agents.add_column(col, justify="right" if col != "agent" else "left")
+    gas = s["gas"]["spent_usd"]
+    for name, a in s["agents"].items():
+        spent = next((v for k, v in gas.items() if k.endswith(f":{name}")), 0.0)
+        agents.add_row(name, str(a.get("liquidations", 0)), str(a.get("arbitrages", 0)),
+                       _usd(a["profit_usd"]), _usd(spent))
+    agents.caption = (f"max base fee {s['gas']['max_base_fee_gwei']:,.1f} gwei; "
+                      f"{s['gas']['deferred_transactions']} transactions deferred by full blocks")
+    return [protocols, prices, agents]

@@ -1,0 +1,247 @@
+"""Liquidator bots that compete for unhealthy positions.
+
+Each block (AGENTS phase) a liquidator looks at the positions the protocols screen as possibly
+liquidatable *at the current oracle prices* (so it sees a position only after the oracle round
+lands), largest debt first, picks the largest debt and the largest collateral of each, asks the
+protocol for the exact outcome of a maximal liquidation (which refuses healthy positions), and quotes selling the seized collateral back into the
+debt token through the AMM router. It sends a transaction only if
+
+    proceeds - repaid - flash-loan fee - gas  >  min_profit   (USD, 1e8)
+
+and bids ``bid_share`` of that profit as priority fee, so competitors outbid each other. When
+its transaction runs (possibly after a competitor's), it re-previews: a position that is no
+longer liquidatable, or a sale that would return less than was repaid (plus any flash-loan
+fee; bots bundle liquidation and sale atomically) fails. A failed public transaction reverts
+and still pays gas (Black Thursday); with ``private_bundles`` (a builder bundle, the common
+route today) it is dropped and costs nothing.
+Capital: it uses its own debt-token balance first, then (if allowed) a flash loan minted by
+the ``flash-lender`` holder and burned on repayment, with a fee in bps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from defisim.engine.blockspace import Tx
+from defisim.engine.records import BadDebtRealized, LiquidationRefused, PositionLiquidated
+
+if TYPE_CHECKING:
+    from defisim.engine.markets.router import Router
+    from defisim.engine.world import World
+
+FLASH_LENDER = "flash-lender"
+MAX_DEBT_TO_COVER = 2**256 - 1
+"""Ask for as much as the close factor allows (the protocols cap it, as Aave does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationPlan:
+    """What a liquidator intends: amounts in base units, profit in USD 1e8."""
+
+    protocol: str
+    account: str
+    collateral_asset: str
+    debt_asset: str
+    debt_to_cover: int
+    expected_profit_usd: int
+
+
+class Liquidator:
+    """A profit-seeking liquidation bot (see module docstring)."""
+
+    def __init__(
+        self,
+        world: World,
+        router: Router,
+        *,
+        name: str,
+        protocols: list[str],
+        flash_loans: bool,
+        bid_share: float,
+        min_profit_usd: int,
+        gas_per_liquidation: int,
+        max_txs_per_block: int,
+        max_evaluations_per_block: int,
+        private_bundles: bool,
+    ) -> None:
+        self.world = world
+        self.router = router
+        self.name = name
+        self.address = f"liquidator:{name}"
+        self.protocols = protocols
+        self.flash_loans = flash_loans
+        self.bid_share = bid_share
+        self.min_profit_usd = min_profit_usd
+        self.gas = gas_per_liquidation
+        self.max_txs = max_txs_per_block
+        self.max_evaluations = max_evaluations_per_block
+        self.private_bundles = private_bundles
+        self._unprofitable: set[tuple[str, str]] = set()
+        self._unprofitable_epoch: object = None
+
+    # --- deciding ------------------------------------------------------------------------
+
+    def propose(self, block: int) -> list[Tx]:
+        """Transactions for the most profitable liquidatable positions right now."""
+        epoch = self.world.market_epoch()
+        if epoch != self._unprofitable_epoch:
+            self._unprofitable.clear()
+            self._unprofitable_epoch = epoch
+        now = self.world.now(block)
+        plans: list[LiquidationPlan] = []
+        evaluated = 0
+        for pname in self.protocols:
+            pool = self.world.protocols[pname]
+            for account in pool.liquidation_candidates(now):
+                if evaluated >= self.max_evaluations or len(plans) >= self.max_txs:
+                    break
+                if (pname, account) in self._unprofitable:
+                    continue
+                evaluated += 1
+                plan = self._plan(pname, pool, now, account)
+                if plan is None:
+                    self._unprofitable.add((pname, account))
+                else:
+                    plans.append(plan)
+        plans.sort(key=lambda p: -p.expected_profit_usd)
+        usd_per_wei = self.world.usd_per_gas_wei()
+        txs = []
+        for plan in plans[: self.max_txs]:
+            tip = int(plan.expected_profit_usd / 1e8 * self.bid_share / self.gas / usd_per_wei)
+            txs.append(Tx(self.address, "liquidation", self.gas, max(tip, 0),
+                          partial(self._execute, plan, tip), revert_protected=self.private_bundles))
+        return txs
+
+    def _plan(self, pname: str, pool: Any, now: int, account: str) -> LiquidationPlan | None:
+        """The best liquidation of ``account`` and its profit, or None if none pays.
+
+        The pair choice, the protocol's preview and the AMM quote depend only on the state at
+        the start of the block, which every liquidator shares, so they are memoised in the
+        world's per-block planning cache; only funding and fees are per liquidator.
+        """
+        cache = self.world.planning_cache
+        pair = cache.get(("pair", pname, account))
+        if pair is None:
+            pair = _largest_pair(pool, now, account) or False
+            if pair and not self.router.has_path(*pair):
+                pair = False
+            cache[("pair", pname, account)] = pair
+        if pair is False:
+            return None
+        collateral, debt = pair
+        amount = self._fundable(debt, MAX_DEBT_TO_COVER)
+        if amount <= 0:
+            return None
+        key = ("preview", pname, account, amount)
+        preview = cache.get(key)
+        if preview is None:
+            outcome = pool.preview_liquidation(now, collateral, debt, account, amount)
+            preview = (
+                (outcome, self.router.quote(collateral, debt, outcome.collateral_seized))
+                if hasattr(outcome, "debt_repaid") else False
+            )
+            cache[key] = preview
+        if preview is False:
+            return None
+        outcome, proceeds = preview
+        cost = outcome.debt_repaid + self._flash_fee(debt, outcome.debt_repaid)
+        profit_usd = _usd(pool, debt, proceeds - cost) - self.world.gas_cost_usd(self.gas, 0)
+        if profit_usd <= self.min_profit_usd:
+            return None
+        return LiquidationPlan(pname, account, collateral, debt, amount, profit_usd)
+
+    def _fundable(self, debt: str, amount: int) -> int:
+        if self.flash_loans:
+            return amount
+        return min(amount, self.world.ledger.balance_of(debt, self.address))
+
+    def _flash_fee(self, debt: str, amount: int) -> int:
+        own = self.world.ledger.balance_of(debt, self.address)
+        borrowed = max(0, amount - own) if self.flash_loans else 0
+        return -(-borrowed * self.world.flash_loan_fee_bps // 10_000)
+
+    # --- executing -----------------------------------------------------------------------
+
+    def _execute(self, plan: LiquidationPlan, tip: int) -> bool:
+        world, ledger = self.world, self.world.ledger
+        pool = world.protocols[plan.protocol]
+        block, now = world.block, world.now()
+        amount = self._fundable(plan.debt_asset, plan.debt_to_cover)
+        outcome = pool.preview_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
+        if not hasattr(outcome, "debt_repaid"):
+            return self._fail(plan, tip, outcome.reason)
+        fee = self._flash_fee(plan.debt_asset, outcome.debt_repaid)
+        borrowed = max(0, outcome.debt_repaid - ledger.balance_of(plan.debt_asset, self.address))
+        proceeds = self.router.quote(plan.collateral_asset, plan.debt_asset, outcome.collateral_seized)
+        if proceeds < outcome.debt_repaid + fee:
+            return self._fail(plan, tip, "sale of seized collateral does not repay the flash loan"
+                              if borrowed else "sale of seized collateral returns less than was repaid")
+        gas_usd = world.charge_gas(self.address, self.gas, tip)
+        if borrowed:
+            ledger.mint(plan.debt_asset, self.address, borrowed)
+        applied = pool.liquidation_call(now, self.address, plan.collateral_asset, plan.debt_asset, plan.account, amount)
+        if applied != outcome:  # pragma: no cover - preview and apply share one code path
+            raise RuntimeError(f"liquidation preview {outcome} != applied {applied}")
+        got, swaps = self.router.swap(block, now, self.address, plan.collateral_asset, plan.debt_asset,
+                                      outcome.collateral_seized)
+        if borrowed:
+            ledger.burn(plan.debt_asset, self.address, borrowed)
+            ledger.transfer(plan.debt_asset, self.address, FLASH_LENDER, fee)
+        profit_usd = _usd(pool, plan.debt_asset, got - outcome.debt_repaid - fee) - gas_usd
+        world.note_liquidation_fee(plan.protocol, plan.collateral_asset, outcome.protocol_fee)
+        world.emit(swaps)
+        world.emit([PositionLiquidated(
+            block=block, protocol=plan.protocol, liquidator=self.name, account=plan.account,
+            collateral_asset=plan.collateral_asset, debt_asset=plan.debt_asset,
+            debt_repaid=outcome.debt_repaid, collateral_seized=outcome.collateral_seized,
+            protocol_fee=outcome.protocol_fee, health_before=outcome.health_before,
+            health_after=outcome.health_after,
+            debt_repaid_usd=_usd(pool, plan.debt_asset, outcome.debt_repaid),
+            collateral_seized_usd=_usd(pool, plan.collateral_asset, outcome.collateral_seized),
+            profit_usd=profit_usd, gas_cost_usd=gas_usd,
+        )])
+        world.emit(
+            BadDebtRealized(block, plan.protocol, plan.account, asset, amt, _usd(pool, asset, amt))
+            for asset, amt in outcome.deficits if amt
+        )
+        return True
+
+
+    def _fail(self, plan: LiquidationPlan, tip: int, reason: str) -> bool:
+        """Record a failed attempt: dropped unsent if bundled privately, else reverted with gas."""
+        if self.private_bundles:
+            reason, gas_usd = f"DROPPED: {reason}", 0
+        else:
+            reason, gas_usd = f"REVERTED: {reason}", self.world.charge_gas(self.address, self.gas, tip)
+        self.world.emit([LiquidationRefused(self.world.block, plan.protocol, self.name, plan.account,
+                                            reason, gas_usd)])
+        return False
+
+
+def _usd(pool: Any, asset: str, amount: int) -> int:
+    """USD (1e8) value of ``amount`` base units at the protocol's oracle price (signed)."""
+    unit = 10 ** pool.decimals(asset)
+    value = abs(amount) * pool.price(asset) // unit
+    return value if amount >= 0 else -value
+
+
+def _largest_pair(pool: Any, now: int, account: str) -> tuple[str, str] | None:
+    """(collateral, debt) assets of the account with the largest USD values."""
+    best_c: tuple[int, str] | None = None
+    best_d: tuple[int, str] | None = None
+    for asset in pool.assets():
+        c = pool.collateral_of(now, account, asset)
+        if c and pool.is_collateral(account, asset):
+            v = _usd(pool, asset, c)
+            if best_c is None or v > best_c[0]:
+                best_c = (v, asset)
+        d = pool.debt_of(now, account, asset)
+        if d:
+            v = _usd(pool, asset, d)
+            if best_d is None or v > best_d[0]:
+                best_d = (v, asset)
+    if best_c is None or best_d is None:
+        return None
+    return best_c[1], best_d[1]

@@ -1,0 +1,137 @@
+"""Fast float screen of health factors (numpy float64), used only to pick candidates.
+
+The exact layer (``pool.py``) decides who is liquidatable; this module only narrows the
+search. It keeps, per account row and reserve column, the *scaled* collateral (only where the
+account uses the reserve as collateral) and the *scaled* debt as float64, updated row by row
+when an account changes. Per reserve it builds two weights from the exact ints:
+
+* collateral weight ``liquidityIndex/RAY * price/unit * LT/1e4``,
+* debt weight ``borrowIndex/RAY * price/unit``,
+
+and computes ``num = C @ wc`` and ``den = D @ wd`` for all rows, only when the weights
+changed since the last call (a price or an index moved). ``HF_float = num / den``.
+
+Why a relative margin suffices: the exact health factor rounds every collateral term *down*
+(aToken balance floor, base value floor) and every debt term *up* (debt balance ceil,
+``mulDivCeil`` base value), so ``HF_exact <= HF_float`` up to float64 rounding (~1e-15
+relative). Every exactly-liquidatable account therefore has ``HF_float < 1 + margin`` for any
+margin well above 1e-15; candidates are then confirmed with the exact integer health factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["HealthScreen"]
+
+_RAY = 1e27
+_BPS = 1e4
+
+
+class HealthScreen:
+    """Rows of float scaled balances per account, with cached vectorised HF terms."""
+
+    __slots__ = ("n_reserves", "rows", "accounts", "_coll", "_debt", "_num", "_den", "_key", "_wc", "_wd")
+
+    def __init__(self, n_reserves: int, capacity: int = 1024) -> None:
+        self.n_reserves = n_reserves
+        self.rows: dict[str, int] = {}
+        self.accounts: list[str] = []
+        self._coll = np.zeros((capacity, n_reserves))
+        self._debt = np.zeros((capacity, n_reserves))
+        self._num = np.zeros(capacity)
+        self._den = np.zeros(capacity)
+        self._key: tuple[int, ...] | None = None
+        self._wc = np.zeros(n_reserves)
+        self._wd = np.zeros(n_reserves)
+
+    def _row(self, account: str) -> int:
+        row = self.rows.get(account)
+        if row is None:
+            row = len(self.accounts)
+            if row == self._coll.shape[0]:
+                new_cap = 2 * row
+                for name in ("_coll", "_debt"):
+                    old = getattr(self, name)
+                    grown = np.zeros((new_cap, self.n_reserves))
+                    grown[:row] = old
+                    setattr(self, name, grown)
+                for name in ("_num", "_den"):
+                    old = getattr(self, name)
+                    grown = np.zeros(new_cap)
+                    grown[:row] = old
+                    setattr(self, name, grown)
+            self.rows[account] = row
+            self.accounts.append(account)
+        return row
+
+    def set_row(self, account: str, coll_scaled: Sequence[int], debt_scaled: Sequence[int]) -> None:
+        """Store an account's scaled collateral (0 where not enabled) and scaled debt."""
+        row = self._row(account)
+        c = self._coll[row]
+        d = self._debt[row]
+        c[:] = coll_scaled
+        d[:] = debt_scaled
+        if self._key is not None:
+            self._num[row] = float(c @ self._wc)
+            self._den[row] = float(d @ self._wd)
+
+    def _refresh(
+        self,
+        key: tuple[int, ...],
+        liquidity_indexes: Sequence[int],
+        borrow_indexes: Sequence[int],
+        prices: Sequence[int],
+        units: Sequence[int],
+        thresholds_bps: Sequence[int],
+    ) -> None:
+        if key == self._key:
+            return
+        p = np.array([float(x) for x in prices]) / np.array([float(u) for u in units])
+        self._wc = np.array([float(i) for i in liquidity_indexes]) / _RAY * p * (
+            np.array([float(t) for t in thresholds_bps]) / _BPS
+        )
+        self._wd = np.array([float(i) for i in borrow_indexes]) / _RAY * p
+        n = len(self.accounts)
+        self._num[:n] = self._coll[:n] @ self._wc
+        self._den[:n] = self._debt[:n] @ self._wd
+        self._key = key
+
+    def candidates(
+        self,
+        liquidity_indexes: Sequence[int],
+        borrow_indexes: Sequence[int],
+        prices: Sequence[int],
+        units: Sequence[int],
+        thresholds_bps: Sequence[int],
+        margin: float = 1e-6,
+    ) -> list[str]:
+        """Accounts with debt whose float HF is below ``1 + margin``, largest debt first.
+
+        Ties in debt value keep row order (stable sort), so the order is deterministic.
+        """
+        key = (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
+        self._refresh(key, liquidity_indexes, borrow_indexes, prices, units, thresholds_bps)
+        n = len(self.accounts)
+        num, den = self._num[:n], self._den[:n]
+        rows = np.flatnonzero((den > 0.0) & (num < den * (1.0 + margin)))
+        rows = rows[np.argsort(-den[rows], kind="stable")]
+        return [self.accounts[i] for i in rows]
+
+    def estimates(
+        self,
+        liquidity_indexes: Sequence[int],
+        borrow_indexes: Sequence[int],
+        prices: Sequence[int],
+        units: Sequence[int],
+        thresholds_bps: Sequence[int],
+    ) -> np.ndarray:
+        """Float HF of every account with debt (row order)."""
+        key = (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
+        self._refresh(key, liquidity_indexes, borrow_indexes, prices, units, thresholds_bps)
+        n = len(self.accounts)
+        num, den = self._num[:n], self._den[:n]
+        has_debt = den > 0.0
+        return num[has_debt] / den[has_debt]

@@ -1,0 +1,183 @@
+"""Run results: the record log, reference paths, provenance, and the summary derived from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from defisim.engine.records import (
+    ArbitrageExecuted,
+    BadDebtRealized,
+    BadDebtSocialized,
+    BlockBuilt,
+    InsuranceFundDrawn,
+    InsuranceFundFunded,
+    LiquidationRefused,
+    PositionLiquidated,
+    PriceUpdated,
+    RecordLog,
+    SwapExecuted,
+    TokensBurned,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from defisim.engine.world import World
+    from defisim.pricepaths import PricePaths
+    from defisim.scenario.models import ScenarioBase
+
+USD = 10**8
+
+
+@dataclass(frozen=True, slots=True)
+class PoolInfo:
+    """What the summary needs to turn pool reserves into a price: tokens and decimals."""
+
+    token0: str
+    token1: str
+    decimals0: int
+    decimals1: int
+    initial_reserves: tuple[int, int]
+
+
+@dataclass(eq=False)
+class Result:
+    """Everything one run produced. ``records`` is the source of every other figure."""
+
+    scenario: ScenarioBase
+    seed: int
+    blocks: int
+    records: RecordLog
+    reference: PricePaths
+    pools: dict[str, PoolInfo]
+    protocols: list[str]
+    gas_spent_usd: dict[str, int]
+    token_supply: dict[str, int]
+    meta: dict[str, Any] = field(default_factory=dict)
+    world: World | None = field(default=None, repr=False)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """Headline figures per protocol and for the run (JSON-ready; USD as floats)."""
+        return summarize(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All records as a DataFrame: one row per record, a ``record`` column with its type."""
+        import pandas as pd
+
+        return pd.DataFrame([r.as_dict() for r in self.records])
+
+    def amm_price_series(self, pool: str) -> tuple[np.ndarray, np.ndarray]:
+        """(blocks, price of token0 in whole token1) after every swap, starting at block 0."""
+        info = self.pools[pool]
+        blocks = [0]
+        prices = [_pool_price(info, *info.initial_reserves)]
+        for r in self.records.of_type(SwapExecuted):
+            if r.pool == pool:
+                blocks.append(r.block)
+                prices.append(_pool_price(info, r.reserve0, r.reserve1))
+        return np.asarray(blocks), np.asarray(prices)
+
+    def oracle_price_series(self, oracle: str) -> tuple[np.ndarray, np.ndarray]:
+        """(blocks, USD price) of every round the oracle published."""
+        rows = [(r.block, r.price / USD) for r in self.records.of_type(PriceUpdated) if r.oracle == oracle]
+        if not rows:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        b, p = zip(*rows, strict=True)
+        return np.asarray(b), np.asarray(p)
+
+
+def _pool_price(info: PoolInfo, reserve0: int, reserve1: int) -> float:
+    if reserve0 == 0:
+        return float("nan")
+    return (reserve1 / 10**info.decimals1) / (reserve0 / 10**info.decimals0)
+
+
+def _usd(x: int) -> float:
+    return round(x / USD, 2)
+
+
+def summarize(result: Result) -> dict[str, Any]:
+    """Summary figures (see :attr:`Result.summary`)."""
+    log = result.records
+    liqs = log.of_type(PositionLiquidated)
+    per_protocol: dict[str, dict[str, Any]] = {}
+    for name in result.protocols:
+        mine = [r for r in liqs if r.protocol == name]
+        blocks = [r.block for r in mine]
+        burned: dict[str, int] = {}
+        for r in log.of_type(TokensBurned):
+            if r.protocol == name:
+                burned[r.token] = burned.get(r.token, 0) + r.amount
+        per_protocol[name] = {
+            "liquidations": len(mine),
+            "refused_liquidations": sum(1 for r in log.of_type(LiquidationRefused) if r.protocol == name),
+            "accounts_liquidated": len({r.account for r in mine}),
+            "debt_repaid_usd": _usd(sum(r.debt_repaid_usd for r in mine)),
+            "collateral_seized_usd": _usd(sum(r.collateral_seized_usd for r in mine)),
+            "bad_debt_usd": _usd(sum(r.amount_usd for r in log.of_type(BadDebtRealized) if r.protocol == name)),
+            "insurance_fund_funded": _sum_by_asset(log.of_type(InsuranceFundFunded), name),
+            "insurance_fund_drawn_usd": _usd(sum(r.amount_usd for r in log.of_type(InsuranceFundDrawn) if r.protocol == name)),
+            "socialized_usd": _usd(sum(r.amount_usd for r in log.of_type(BadDebtSocialized) if r.protocol == name)),
+            "tokens_burned": burned,
+            "first_liquidation_block": min(blocks) if blocks else None,
+            "last_liquidation_block": max(blocks) if blocks else None,
+        }
+    agents: dict[str, dict[str, Any]] = {}
+    for r in liqs:
+        a = agents.setdefault(r.liquidator, {"liquidations": 0, "profit_usd": 0})
+        a["liquidations"] += 1
+        a["profit_usd"] += r.profit_usd
+    for r in log.of_type(ArbitrageExecuted):
+        a = agents.setdefault(r.agent, {"arbitrages": 0, "profit_usd": 0})
+        a["arbitrages"] = a.get("arbitrages", 0) + 1
+        a["profit_usd"] += r.profit_usd
+    for a in agents.values():
+        a["profit_usd"] = _usd(a["profit_usd"])
+    oracles: dict[str, dict[str, float]] = {}
+    for r in log.of_type(PriceUpdated):
+        o = oracles.setdefault(r.oracle, {"asset": r.asset, "rounds": 0, "min_price": r.price / USD})
+        o["rounds"] += 1
+        o["min_price"] = min(o["min_price"], r.price / USD)
+    pools = {}
+    for name in result.pools:
+        _, prices = result.amm_price_series(name)
+        info = result.pools[name]
+        pools[name] = {"pair": f"{info.token0}/{info.token1}", "min_price": float(np.nanmin(prices)),
+                       "start_price": float(prices[0]), "end_price": float(prices[-1])}
+    built = log.of_type(BlockBuilt)
+    return {
+        "scenario": result.scenario.name,
+        "scenario_digest": result.meta.get("scenario_digest"),
+        "seed": result.seed,
+        "blocks": result.blocks,
+        "version": result.meta.get("version"),
+        "protocols": per_protocol,
+        "totals": {
+            "liquidations": len(liqs),
+            "debt_repaid_usd": _usd(sum(r.debt_repaid_usd for r in liqs)),
+            "bad_debt_usd": _usd(sum(r.amount_usd for r in log.of_type(BadDebtRealized))),
+        },
+        "oracles": oracles,
+        "pools": pools,
+        "reference_min": {a: float(np.min(result.reference.of(a))) for a in result.reference.assets},
+        "agents": agents,
+        "gas": {
+            "max_base_fee_gwei": max((b.base_fee for b in built), default=0) / 1e9,
+            "deferred_transactions": sum(b.deferred for b in built),
+            "spent_usd": {k: _usd(v) for k, v in sorted(result.gas_spent_usd.items())},
+        },
+        "token_supply": {k: str(v) for k, v in result.token_supply.items()},
+    }
+
+
+def _sum_by_asset(records: list[InsuranceFundFunded], protocol: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in records:
+        if r.protocol == protocol:
+            out[r.asset] = out.get(r.asset, 0) + r.amount
+    return out
