@@ -169,7 +169,7 @@ def _interpolate(x: np.ndarray, tb: np.ndarray, p: np.ndarray, kind: str) -> np.
     x0, x1 = tb[j], tb[j + 1]
     frac = np.clip((x - x0) / (x1 - x0), 0.0, 1.0)
     p0, p1 = p[j], p[j + 1]
-    out = p0 + (p1 - p0) * frac if kind == "linear" else p0 + (p1 - p0) * frac
+    out = p0 + (p1 - p0) * frac if kind == "linear" else p0 * np.power(p1 / p0, frac)
     out[x <= tb[0]] = p[0]
     out[x >= tb[-1]] = p[-1]
     return out

@@ -13,7 +13,9 @@ The folder is built in a sibling ``<out>.partial-<random>`` directory and rename
 only once every file is written, so a folder named ``out_dir`` is always complete. An
 existing non-empty ``out_dir`` is refused (:class:`~defisim.errors.OutputError`) before any
 work unless ``overwrite=True``; then it is replaced only after the new folder is complete
-(old renamed aside to ``<out>.old-<random>``, new renamed in, old deleted).
+(old renamed aside to ``<out>.old-<random>``, new renamed in, old deleted). A process killed
+outright can leave a ``.partial-`` folder behind (never one named ``out_dir``); killed between
+the two renames, the previous results survive under ``.old-``.
 
 Column types in ``records.parquet`` (one table, a ``record`` column with the record type and
 the union of every record type's fields; null where a type lacks the field):

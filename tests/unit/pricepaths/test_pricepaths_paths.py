@@ -90,26 +90,3 @@ def test_bad_horizon(n_blocks, block_time_s, field) -> None:
     with pytest.raises(ScenarioError) as info:
         generate(parse_price_model(MODELS["gbm"]), n_blocks, block_time_s, np.random.default_rng(0))
     assert info.value.problems[0][0] == field
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["gbm3", "jump3-stress"])
-def test_million_blocks_three_assets_under_a_second(name: str) -> None:
-    corr = [[1, 0.7, 0.1], [0.7, 1, 0.1], [0.1, 0.1, 1]]
-    jd = {"jump_intensity": 10, "jump_mean": -0.1, "jump_std": 0.05}
-    if name == "gbm3":
-        data = {"model": "gbm", "assets": {k: {"start": 100, "sigma": 0.7} for k in "ABC"}, "correlation": corr}
-    else:
-        data = {
-            "model": "jump-diffusion",
-            "assets": {k: {"start": 100, "sigma": 0.7, **jd} for k in "ABC"},
-            "correlation": corr,
-            "stress": {"at": "1d", "depth": 0.4, "over": "1h", "vol_multiplier": 2, "correlation_to": 0.95},
-        }
-    model = parse_price_model(data)
-    best = float("inf")
-    for seed in range(3):
-        t0 = time.perf_counter()
-        generate(model, 1_000_000, 12, np.random.default_rng(seed))
-        best = min(best, time.perf_counter() - t0)
-    assert best < 1.0, f"{name}: {best:.3f} s for 1M blocks x 3 assets"

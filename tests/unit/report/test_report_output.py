@@ -360,3 +360,12 @@ def test_plots_leave_no_open_pyplot_figures(result: Result, tmp_path: Path) -> N
     for plot in (plot_prices, plot_health, plot_solvency):
         plot(result, tmp_path / f"{plot.__name__}.png")
     assert plt.get_fignums() == before
+
+
+def test_amm_prices_are_quoted_in_the_steadier_token(result: Result) -> None:
+    from defisim.report.plots import _pool_base_quote
+
+    assert _pool_base_quote(result, "WETH", "USDC") == ("WETH", "USDC")
+    assert _pool_base_quote(result, "USDC", "WETH") == ("WETH", "USDC")
+    assert _pool_base_quote(result, "AAVE", "WETH") == ("AAVE", "WETH")  # AAVE has no USD price
+    assert _pool_base_quote(result, "AAVE", "FOO") is None
