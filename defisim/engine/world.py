@@ -155,11 +155,9 @@ class World:
         if treasury is not None:
             treasury.note_liquidation_fee(asset, amount)
 
-    def market_epoch(self) -> tuple[int, ...]:
-        """Changes whenever any oracle answer or pool reserve changes (for agents' caches)."""
-        return tuple(o.version for o in self.oracles.values()) + tuple(
-            m.state_version for m in self.markets.values() if hasattr(m, "state_version")
-        )
+    def oracle_epoch(self) -> tuple[int, ...]:
+        """Changes whenever any oracle publishes a new answer (for agents' caches)."""
+        return tuple(o.version for o in self.oracles.values())
 
     def emit(self, records: Iterable[Record]) -> None:
         """Append records to the log."""

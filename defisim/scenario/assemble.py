@@ -9,7 +9,7 @@ draws of the others.
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -59,7 +59,14 @@ class WorldBuilder:
         child = np.random.SeedSequence(self._seq.entropy, spawn_key=(tag,))
         return np.random.default_rng(child)
 
-    def fail(self, path: str, message: str) -> None:
+    def path_of(self, spec: Any) -> str:
+        """The scenario-file path of a component spec, e.g. ``protocols.1``."""
+        for section, index, candidate in self.scenario.components():
+            if candidate is spec:
+                return f"{section}.{index}"
+        return getattr(spec, "name", "?")
+
+    def fail(self, path: str, message: str) -> NoReturn:
         """Stop assembly with a scenario error at ``path``."""
         raise ScenarioError([(path, message)], source=self.scenario.name)
 

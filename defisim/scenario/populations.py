@@ -27,7 +27,8 @@ class LogNormalSize(StrictModel):
 class HealthRange(StrictModel):
     """Initial health factor, drawn from ``distribution`` over ``[min, max]``.
 
-    Draws below what the LTV allows (``LT / LTV`` for one collateral) are raised to it.
+    Draws below what the LTV allows (``LT / LTV`` for one collateral, plus 0.1 %) are raised
+    to it.
     """
 
     min: Annotated[float, Field(gt=1.0)] = 1.05
@@ -92,8 +93,9 @@ def draw_population(
     weights = {a: w / total_w for a, w in pop.collateral.items()}
     weighted_lt = sum(w * liquidation_threshold[a] for a, w in weights.items())
     weighted_ltv = sum(w * ltv[a] for a, w in weights.items())
-    # Borrowing power caps debt at LTV; keep a hair below so the exact check passes.
-    floor_health = weighted_lt / weighted_ltv * (1 + 1e-6) if weighted_ltv > 0 else np.inf
+    # Borrowing power caps debt at LTV; stay 0.1 % below it so the exact check passes even
+    # with the truncated average LTV (bps) of a multi-collateral account.
+    floor_health = weighted_lt / weighted_ltv * (1 + 1e-3) if weighted_ltv > 0 else np.inf
     health = np.maximum(health, floor_health)
     debt_usd = sizes * weighted_lt / health
     collateral = {

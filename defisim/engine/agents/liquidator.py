@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 FLASH_LENDER = "flash-lender"
 MAX_DEBT_TO_COVER = 2**256 - 1
 """Ask for as much as the close factor allows (the protocols cap it, as Aave does)."""
+RECHECK_BLOCKS = 10
+"""A position found unprofitable is skipped until an oracle answer changes or this many blocks."""
+SIZE_STEPS = 6
+"""Sizes tried per position: the maximum, then halving while profit improves (AMM slippage)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +84,24 @@ class Liquidator:
         self.private_bundles = private_bundles
         self._unprofitable: set[tuple[str, str]] = set()
         self._unprofitable_epoch: object = None
+        self._recheck_block = 0
 
     # --- deciding ------------------------------------------------------------------------
 
     def propose(self, block: int) -> list[Tx]:
-        """Transactions for the most profitable liquidatable positions right now."""
-        epoch = self.world.market_epoch()
-        if epoch != self._unprofitable_epoch:
+        """Transactions for the most profitable liquidatable positions right now.
+
+        Plans are made in order, each quoting its sale *after* the sales this liquidator
+        already planned for the block (its own transactions move the same AMM).
+        """
+        epoch = self.world.oracle_epoch()
+        if epoch != self._unprofitable_epoch or block >= self._recheck_block:
             self._unprofitable.clear()
             self._unprofitable_epoch = epoch
+            self._recheck_block = block + RECHECK_BLOCKS
         now = self.world.now(block)
         plans: list[LiquidationPlan] = []
+        planned_sales: dict[tuple[str, str], int] = {}
         evaluated = 0
         for pname in self.protocols:
             pool = self.world.protocols[pname]
@@ -100,26 +111,31 @@ class Liquidator:
                 if (pname, account) in self._unprofitable:
                     continue
                 evaluated += 1
-                plan = self._plan(pname, pool, now, account)
+                plan = self._plan(pname, pool, now, account, planned_sales)
                 if plan is None:
                     self._unprofitable.add((pname, account))
                 else:
                     plans.append(plan)
-        plans.sort(key=lambda p: -p.expected_profit_usd)
         usd_per_wei = self.world.usd_per_gas_wei()
         txs = []
-        for plan in plans[: self.max_txs]:
+        for plan in plans:
             tip = int(plan.expected_profit_usd / 1e8 * self.bid_share / self.gas / usd_per_wei)
             txs.append(Tx(self.address, "liquidation", self.gas, max(tip, 0),
                           partial(self._execute, plan, tip), revert_protected=self.private_bundles))
         return txs
 
-    def _plan(self, pname: str, pool: Any, now: int, account: str) -> LiquidationPlan | None:
-        """The best liquidation of ``account`` and its profit, or None if none pays.
+    def _plan(
+        self, pname: str, pool: Any, now: int, account: str, planned_sales: dict[tuple[str, str], int]
+    ) -> LiquidationPlan | None:
+        """The most profitable liquidation of ``account``, or None if none pays.
 
-        The pair choice, the protocol's preview and the AMM quote depend only on the state at
-        the start of the block, which every liquidator shares, so they are memoised in the
-        world's per-block planning cache; only funding and fees are per liquidator.
+        Size: the protocol's exact outcome at the largest allowed repayment gives repaid ``R``
+        and seized ``S``; smaller repayments ``R / 2**k`` seize ``S / 2**k`` (the seizure is
+        linear in the repayment), so their sale proceeds are quoted without further previews
+        and the best size is kept while profit improves (AMM slippage can exceed the bonus
+        on a large position). A size below the maximum is then confirmed with an exact
+        preview. Previews depend only on the state at the start of the block, which every
+        liquidator shares, so they are memoised in the world's per-block planning cache.
         """
         cache = self.world.planning_cache
         pair = cache.get(("pair", pname, account))
@@ -131,26 +147,52 @@ class Liquidator:
         if pair is False:
             return None
         collateral, debt = pair
-        amount = self._fundable(debt, MAX_DEBT_TO_COVER)
-        if amount <= 0:
+        cap = self._fundable(debt, MAX_DEBT_TO_COVER)
+        full = self._preview(pname, pool, now, account, collateral, debt, cap) if cap > 0 else None
+        if full is None:
             return None
+        already = planned_sales.get(pair, 0)
+        gas_usd = self.world.gas_cost_usd(self.gas, 0)
+        repaid, seized = full.debt_repaid, full.collateral_seized
+        best: tuple[int, int, int] | None = None  # (profit, request, seized)
+        for k in range(SIZE_STEPS):
+            part = repaid >> k
+            if part == 0:
+                break
+            part_seized = seized if k == 0 else seized * part // repaid
+            proceeds = self._sale_quote(collateral, debt, already, part_seized)
+            cost = part + self._flash_fee(debt, part)
+            profit = _usd(pool, debt, proceeds - cost) - gas_usd
+            if best is not None and profit <= best[0]:
+                break
+            best = (profit, cap if k == 0 else part, part_seized)
+        if best is None or best[0] <= self.min_profit_usd:
+            return None
+        profit, request, part_seized = best
+        if request != cap:
+            exact = self._preview(pname, pool, now, account, collateral, debt, request)
+            if exact is None:
+                return None
+            part_seized = exact.collateral_seized
+        planned_sales[pair] = already + part_seized
+        return LiquidationPlan(pname, account, collateral, debt, request, profit)
+
+    def _preview(
+        self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str, amount: int
+    ) -> Any | None:
+        """Exact outcome of requesting ``amount``, memoised for the block; None if refused."""
+        cache = self.world.planning_cache
         key = ("preview", pname, account, amount)
-        preview = cache.get(key)
-        if preview is None:
+        if key not in cache:
             outcome = pool.preview_liquidation(now, collateral, debt, account, amount)
-            preview = (
-                (outcome, self.router.quote(collateral, debt, outcome.collateral_seized))
-                if hasattr(outcome, "debt_repaid") else False
-            )
-            cache[key] = preview
-        if preview is False:
-            return None
-        outcome, proceeds = preview
-        cost = outcome.debt_repaid + self._flash_fee(debt, outcome.debt_repaid)
-        profit_usd = _usd(pool, debt, proceeds - cost) - self.world.gas_cost_usd(self.gas, 0)
-        if profit_usd <= self.min_profit_usd:
-            return None
-        return LiquidationPlan(pname, account, collateral, debt, amount, profit_usd)
+            cache[key] = outcome if hasattr(outcome, "debt_repaid") else None
+        return cache[key]
+
+    def _sale_quote(self, collateral: str, debt: str, already: int, amount: int) -> int:
+        """Proceeds of selling ``amount`` after ``already`` was sold this block (base units)."""
+        if already == 0:
+            return self.router.quote(collateral, debt, amount)
+        return self.router.quote(collateral, debt, already + amount) - self.router.quote(collateral, debt, already)
 
     def _fundable(self, debt: str, amount: int) -> int:
         if self.flash_loans:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from defisim.pricepaths import duration_seconds
 
@@ -29,7 +29,17 @@ def _seconds(value: Any) -> int:
     raise ValueError(f"duration {value!r} must be whole seconds or a string like '1h'")
 
 
-Seconds = Annotated[int, BeforeValidator(_seconds)]
+Seconds = Annotated[
+    int,
+    BeforeValidator(_seconds),
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": r"^\s*([0-9]+(\.[0-9]+)?\s*[smhdw]\s*)+$"},
+        ],
+        "description": "Whole seconds, or a duration such as '90s', '30m', '1h', '2d', '1w'.",
+    }),
+]
 """Whole seconds; the file may say ``3600`` or ``"1h"``."""
 
 

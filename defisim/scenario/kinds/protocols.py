@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from defisim.engine.protocols.aave_v3 import AavePool, ReserveParams
+from defisim.engine.protocols.aave_v3 import AaveError, AavePool, ReserveParams
 from defisim.engine.treasury import FeeBurnConfig, InsuranceFundConfig, Treasury
-from defisim.scenario.amounts import Amount, TokenAmounts
+from defisim.scenario.amounts import TokenAmounts, amount_in
 from defisim.scenario.base import Fraction, Name, StrictModel, fraction_to_bps
 from defisim.scenario.kinds._common import Problems, need_name, need_token
 from defisim.scenario.populations import BorrowerPopulation, draw_population
@@ -31,7 +31,7 @@ class InsuranceFundSpec(StrictModel):
     """The protocol's insurance fund (held in ``asset``)."""
 
     asset: str
-    initial: Amount = 0
+    initial: amount_in("asset") = 0  # type: ignore[valid-type]
     liquidation_fee_share: Fraction = 0.5
     """Share of liquidation protocol fees paid into the fund."""
     reserve_income_share: Fraction = 0.0
@@ -127,12 +127,16 @@ def build_aave_v3(spec: AaveV3Spec, wb: WorldBuilder) -> None:
     for token, amount in spec.suppliers.items():
         ledger.mint(token, supplier, amount)
         pool.supply(now, supplier, token, amount)
-    for acct in spec.accounts:
+    for k, acct in enumerate(spec.accounts):
         for token, amount in acct.supply.items():
             ledger.mint(token, acct.name, amount)
             pool.supply(now, acct.name, token, amount)
         for token, amount in acct.borrow.items():
-            pool.borrow(now, acct.name, token, amount)
+            try:
+                pool.borrow(now, acct.name, token, amount)
+            except AaveError as exc:
+                wb.fail(f"{wb.path_of(spec)}.accounts.{k}.borrow.{token}",
+                        f"{acct.name} cannot borrow {amount} base units of {token}: {exc}")
     prices = {a: world.reference_price(a, 0) for a in spec.reserves if a in world.reference.assets}
     for i, pop in enumerate(spec.borrowers):
         drawn = draw_population(
@@ -145,7 +149,7 @@ def build_aave_v3(spec: AaveV3Spec, wb: WorldBuilder) -> None:
         available = ledger.balance_of(pop.debt, pool.address)
         if need > available:
             wb.fail(
-                f"protocols.{spec.name}.suppliers.{pop.debt}",
+                f"{wb.path_of(spec)}.suppliers.{pop.debt}",
                 f"borrowers[{i}] need {need} base units of {pop.debt} but the pool only has "
                 f"{available} to lend; supply more or lower count/size_usd",
             )
@@ -157,7 +161,11 @@ def build_aave_v3(spec: AaveV3Spec, wb: WorldBuilder) -> None:
                     pool.supply(now, name, asset, amount)
             debt = int(drawn.debt[j])
             if debt:
-                pool.borrow(now, name, pop.debt, debt)
+                try:
+                    pool.borrow(now, name, pop.debt, debt)
+                except AaveError as exc:
+                    wb.fail(f"{wb.path_of(spec)}.borrowers.{i}",
+                            f"{name} cannot borrow {debt} base units of {pop.debt}: {exc}")
     world.add_protocol(spec.name, pool)
     fund = None
     if spec.insurance_fund is not None:

@@ -33,7 +33,8 @@ _BPS = 1e4
 class HealthScreen:
     """Rows of float scaled balances per account, with cached vectorised HF terms."""
 
-    __slots__ = ("n_reserves", "rows", "accounts", "_coll", "_debt", "_num", "_den", "_key", "_wc", "_wd")
+    __slots__ = ("n_reserves", "rows", "accounts", "_coll", "_debt", "_num", "_den", "_key", "_wc", "_wd",
+                 "_edits", "_cached")
 
     def __init__(self, n_reserves: int, capacity: int = 1024) -> None:
         self.n_reserves = n_reserves
@@ -46,6 +47,8 @@ class HealthScreen:
         self._key: tuple[int, ...] | None = None
         self._wc = np.zeros(n_reserves)
         self._wd = np.zeros(n_reserves)
+        self._edits = 0
+        self._cached: tuple[object, list[str]] | None = None
 
     def _row(self, account: str) -> int:
         row = self.rows.get(account)
@@ -70,6 +73,7 @@ class HealthScreen:
     def set_row(self, account: str, coll_scaled: Sequence[int], debt_scaled: Sequence[int]) -> None:
         """Store an account's scaled collateral (0 where not enabled) and scaled debt."""
         row = self._row(account)
+        self._edits += 1
         c = self._coll[row]
         d = self._debt[row]
         c[:] = coll_scaled
@@ -113,12 +117,16 @@ class HealthScreen:
         Ties in debt value keep row order (stable sort), so the order is deterministic.
         """
         key = (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
+        if self._cached is not None and self._cached[0] == (key, self._edits, margin):
+            return self._cached[1]
         self._refresh(key, liquidity_indexes, borrow_indexes, prices, units, thresholds_bps)
         n = len(self.accounts)
         num, den = self._num[:n], self._den[:n]
         rows = np.flatnonzero((den > 0.0) & (num < den * (1.0 + margin)))
         rows = rows[np.argsort(-den[rows], kind="stable")]
-        return [self.accounts[i] for i in rows]
+        found = [self.accounts[i] for i in rows]
+        self._cached = ((key, self._edits, margin), found)
+        return found
 
     def estimates(
         self,
