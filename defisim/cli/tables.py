@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -18,22 +19,32 @@ def summary_tables(result: Result) -> list[Table]:
     """The per-protocol table, then markets/oracles, then agents."""
     s = result.summary
     bt = result.scenario.chain.block_time_s
-    protocols = Table(title=f"{s['scenario']} — seed {s['seed']}, {s['blocks']} blocks ({s['blocks'] * bt / 3600:.1f} h)")
-    protocols.add_column("protocol")
-    for col in ("liquidations", "accounts", "debt repaid", "collateral seized", "bad debt",
-                "fund drawn", "socialised", "burned", "first liq. block", "last liq. block"):
-        protocols.add_column(col, justify="right")
+    protocols = Table(title=f"{s['scenario']} — seed {s['seed']}, {s['blocks']} blocks "
+                            f"({s['blocks'] * bt / 3600:.1f} h)")
+    protocols.add_column("")
+    names = list(s["protocols"])
+    for name in names:
+        protocols.add_column(name, justify="right")
     decimals = {t: spec.decimals for t, spec in result.scenario.tokens.items()}
-    for name, p in s["protocols"].items():
-        burned = ", ".join(f"{v / 10**decimals[t]:,.2f} {t}" for t, v in p["tokens_burned"].items()) or "-"
-        protocols.add_row(
-            name, str(p["liquidations"]), str(p["accounts_liquidated"]), _usd(p["debt_repaid_usd"]),
-            _usd(p["collateral_seized_usd"]), _usd(p["bad_debt_usd"]), _usd(p["insurance_fund_drawn_usd"]),
-            _usd(p["socialized_usd"]), burned,
-            str(p["first_liquidation_block"] if p["first_liquidation_block"] is not None else "-"),
-            str(p["last_liquidation_block"] if p["last_liquidation_block"] is not None else "-"),
-        )
-    prices = Table(title="prices (USD)")
+
+    def row(label: str, fmt: Callable[[dict[str, Any]], str]) -> None:
+        protocols.add_row(label, *(fmt(s["protocols"][n]) for n in names))
+
+    def block(value: int | None) -> str:
+        return "-" if value is None else f"{value} ({value * bt / 60:.0f} min)"
+
+    row("liquidations", lambda p: f"{p['liquidations']:,}")
+    row("accounts liquidated", lambda p: f"{p['accounts_liquidated']:,}")
+    row("debt repaid", lambda p: _usd(p["debt_repaid_usd"]))
+    row("collateral seized", lambda p: _usd(p["collateral_seized_usd"]))
+    row("bad debt", lambda p: _usd(p["bad_debt_usd"]))
+    row("insurance fund drawn", lambda p: _usd(p["insurance_fund_drawn_usd"]))
+    row("socialised to suppliers", lambda p: _usd(p["socialized_usd"]))
+    row("tokens burned", lambda p: ", ".join(
+        f"{v / 10**decimals[t]:,.2f} {t}" for t, v in p["tokens_burned"].items()) or "-")
+    row("first liquidation block", lambda p: block(p["first_liquidation_block"]))
+    row("last liquidation block", lambda p: block(p["last_liquidation_block"]))
+    prices = Table(title="prices (USD per token; AMM rows: token0 in token1)")
     for col in ("source", "kind", "start", "lowest", "rounds/swaps"):
         prices.add_column(col, justify="right" if col not in ("source", "kind") else "left")
     for asset, low in s["reference_min"].items():

@@ -20,12 +20,14 @@ the ``flash-lender`` holder and burned on repayment, with a fee in bps.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from defisim.engine.blockspace import Tx
 from defisim.engine.records import BadDebtRealized, LiquidationRefused, PositionLiquidated
+from defisim.errors import InvariantViolation
 
 if TYPE_CHECKING:
     from defisim.engine.markets.router import Router
@@ -103,19 +105,17 @@ class Liquidator:
         plans: list[LiquidationPlan] = []
         planned_sales: dict[tuple[str, str], int] = {}
         evaluated = 0
-        for pname in self.protocols:
-            pool = self.world.protocols[pname]
-            for account in pool.liquidation_candidates(now):
-                if evaluated >= self.max_evaluations or len(plans) >= self.max_txs:
-                    break
-                if (pname, account) in self._unprofitable:
-                    continue
-                evaluated += 1
-                plan = self._plan(pname, pool, now, account, planned_sales)
-                if plan is None:
-                    self._unprofitable.add((pname, account))
-                else:
-                    plans.append(plan)
+        for pname, account in self._candidates(now):
+            if evaluated >= self.max_evaluations or len(plans) >= self.max_txs:
+                break
+            if (pname, account) in self._unprofitable:
+                continue
+            evaluated += 1
+            plan = self._plan(pname, self.world.protocols[pname], now, account, planned_sales)
+            if plan is None:
+                self._unprofitable.add((pname, account))
+            else:
+                plans.append(plan)
         usd_per_wei = self.world.usd_per_gas_wei()
         txs = []
         for plan in plans:
@@ -123,6 +123,16 @@ class Liquidator:
             txs.append(Tx(self.address, "liquidation", self.gas, max(tip, 0),
                           partial(self._execute, plan, tip), revert_protected=self.private_bundles))
         return txs
+
+    def _candidates(self, now: int) -> Iterator[tuple[str, str]]:
+        """(protocol, account) pairs to look at: each protocol's list (largest debt first),
+        taken in turns so that no protocol starves the others of the block's budget."""
+        lists = [(p, self.world.protocols[p].liquidation_candidates(now)) for p in self.protocols]
+        longest = max((len(accounts) for _, accounts in lists), default=0)
+        for i in range(longest):
+            for pname, accounts in lists:
+                if i < len(accounts):
+                    yield pname, accounts[i]
 
     def _plan(
         self, pname: str, pool: Any, now: int, account: str, planned_sales: dict[tuple[str, str], int]
@@ -180,12 +190,13 @@ class Liquidator:
     def _preview(
         self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str, amount: int
     ) -> Any | None:
-        """Exact outcome of requesting ``amount``, memoised for the block; None if refused."""
+        """Exact amounts of requesting ``amount`` (the protocol's quote), memoised for the block;
+        None if the protocol would refuse."""
         cache = self.world.planning_cache
-        key = ("preview", pname, account, amount)
+        key = ("quote", pname, account, amount)
         if key not in cache:
-            outcome = pool.preview_liquidation(now, collateral, debt, account, amount)
-            cache[key] = outcome if hasattr(outcome, "debt_repaid") else None
+            quote = pool.quote_liquidation(now, collateral, debt, account, amount)
+            cache[key] = quote if hasattr(quote, "debt_repaid") else None
         return cache[key]
 
     def _sale_quote(self, collateral: str, debt: str, already: int, amount: int) -> int:
@@ -211,21 +222,22 @@ class Liquidator:
         pool = world.protocols[plan.protocol]
         block, now = world.block, world.now()
         amount = self._fundable(plan.debt_asset, plan.debt_to_cover)
-        outcome = pool.preview_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
-        if not hasattr(outcome, "debt_repaid"):
-            return self._fail(plan, tip, outcome.reason)
-        fee = self._flash_fee(plan.debt_asset, outcome.debt_repaid)
-        borrowed = max(0, outcome.debt_repaid - ledger.balance_of(plan.debt_asset, self.address))
-        proceeds = self.router.quote(plan.collateral_asset, plan.debt_asset, outcome.collateral_seized)
-        if proceeds < outcome.debt_repaid + fee:
+        quote = pool.quote_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
+        if not hasattr(quote, "debt_repaid"):
+            return self._fail(plan, tip, quote.reason)
+        fee = self._flash_fee(plan.debt_asset, quote.debt_repaid)
+        borrowed = max(0, quote.debt_repaid - ledger.balance_of(plan.debt_asset, self.address))
+        proceeds = self.router.quote(plan.collateral_asset, plan.debt_asset, quote.collateral_seized)
+        if proceeds < quote.debt_repaid + fee:
             return self._fail(plan, tip, "sale of seized collateral does not repay the flash loan"
                               if borrowed else "sale of seized collateral returns less than was repaid")
         gas_usd = world.charge_gas(self.address, self.gas, tip)
         if borrowed:
             ledger.mint(plan.debt_asset, self.address, borrowed)
-        applied = pool.liquidation_call(now, self.address, plan.collateral_asset, plan.debt_asset, plan.account, amount)
-        if applied != outcome:  # pragma: no cover - preview and apply share one code path
-            raise RuntimeError(f"liquidation preview {outcome} != applied {applied}")
+        outcome = pool.liquidation_call(now, self.address, plan.collateral_asset, plan.debt_asset,
+                                        plan.account, amount)
+        if (outcome.debt_repaid, outcome.collateral_seized) != (quote.debt_repaid, quote.collateral_seized):
+            raise InvariantViolation(f"liquidation quote {quote} disagrees with the outcome {outcome}")
         got, swaps = self.router.swap(block, now, self.address, plan.collateral_asset, plan.debt_asset,
                                       outcome.collateral_seized)
         if borrowed:

@@ -11,6 +11,7 @@ from defisim.engine.protocols.aave_v3.pool import (
     AccountData,
     AccountSnapshot,
     LiquidationOutcome,
+    LiquidationQuote,
     LiquidationRefusal,
     ReserveSnapshot,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "AccountData",
     "AccountSnapshot",
     "LiquidationOutcome",
+    "LiquidationQuote",
     "LiquidationRefusal",
     "ReserveConfig",
     "ReserveParams",

@@ -111,7 +111,7 @@ class HealthScreen:
         units: Sequence[int],
         thresholds_bps: Sequence[int],
         margin: float = 1e-6,
-    ) -> list[str]:
+    ) -> Sequence[str]:
         """Accounts with debt whose float HF is below ``1 + margin``, largest debt first.
 
         Ties in debt value keep row order (stable sort), so the order is deterministic.
@@ -124,7 +124,7 @@ class HealthScreen:
         num, den = self._num[:n], self._den[:n]
         rows = np.flatnonzero((den > 0.0) & (num < den * (1.0 + margin)))
         rows = rows[np.argsort(-den[rows], kind="stable")]
-        found = [self.accounts[i] for i in rows]
+        found = _Names(self.accounts, rows)
         self._cached = ((key, self._edits, margin), found)
         return found
 
@@ -143,3 +143,28 @@ class HealthScreen:
         num, den = self._num[:n], self._den[:n]
         has_debt = den > 0.0
         return num[has_debt] / den[has_debt]
+
+
+class _Names(Sequence[str]):
+    """Account names of selected rows, looked up only when read (callers read a few)."""
+
+    __slots__ = ("_accounts", "_rows")
+
+    def __init__(self, accounts: list[str], rows: np.ndarray) -> None:
+        self._accounts = accounts
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice):
+            return [self._accounts[i] for i in self._rows[index]]
+        return self._accounts[self._rows[index]]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        accounts = self._accounts
+        return (accounts[i] for i in self._rows.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented

@@ -31,7 +31,7 @@ and rates RAY; health factor WAD; percentages bps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -382,6 +382,19 @@ class _LiqVars:
     actual_collateral: int = 0
     protocol_fee: int = 0
     collateral_to_liquidate_base: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationQuote:
+    """Amounts of a possible liquidation (see :meth:`AavePool.quote_liquidation`).
+
+    ``debt_repaid`` in debt-token base units, ``collateral_seized`` (to the liquidator) in
+    collateral-token base units, ``health_before`` WAD.
+    """
+
+    debt_repaid: int
+    collateral_seized: int
+    health_before: int
 
 
 class AavePool:
@@ -864,6 +877,25 @@ class AavePool:
             collateral_disabled=collateral_disabled,
         )
 
+    def quote_liquidation(
+        self, now: int, collateral_asset: str, debt_asset: str, user: str, debt_to_cover: int
+    ) -> LiquidationQuote | LiquidationRefusal:
+        """The amounts a liquidation would move, without running it (cheap; for planning).
+
+        Runs only the validation and sizing half of ``executeLiquidationCall`` (close factor,
+        ``_calculateAvailableCollateralToLiquidate``, the dust rule) on a throwaway overlay, so
+        it refuses exactly when :meth:`preview_liquidation` does and its ``debt_repaid`` and
+        ``collateral_seized`` equal the preview's. It skips the token burns, rate updates and
+        the health factor after.
+        """
+        try:
+            v, _, _ = self._liquidation_vars(
+                _Tx(self), now, collateral_asset, debt_asset, user, debt_to_cover, None
+            )
+        except AaveError as exc:
+            return LiquidationRefusal(exc.reason, exc.detail)
+        return LiquidationQuote(v.actual_debt, v.actual_collateral, v.health_factor)
+
     def preview_liquidation(
         self, now: int, collateral_asset: str, debt_asset: str, user: str, debt_to_cover: int
     ) -> LiquidationOutcome | LiquidationRefusal:
@@ -1066,7 +1098,7 @@ class AavePool:
             [r.config.liquidation_threshold for r in rs],
         )
 
-    def liquidation_candidates(self, now: int) -> list[str]:
+    def liquidation_candidates(self, now: int) -> Sequence[str]:
         """Accounts that *may* be liquidatable at ``now``, largest debt first (float screen).
 
         Cheap: no exact check. Every exactly-liquidatable account is in the list (see
