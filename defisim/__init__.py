@@ -8,11 +8,19 @@
 
 from defisim.errors import DefisimError, InvariantViolation, ScenarioError
 from defisim.results import Result
-from defisim.scenario import load_scenario, register, scenario_from_dict, scenario_json_schema
+from defisim.scenario import (
+    get_value,
+    load_scenario,
+    register,
+    scenario_from_dict,
+    scenario_json_schema,
+    with_overrides,
+)
 from defisim.simulate import simulate
 
 __all__ = [
     "DefisimError",
+    "get_value",
     "InvariantViolation",
     "Result",
     "ScenarioError",
@@ -21,4 +29,5 @@ __all__ = [
     "scenario_from_dict",
     "scenario_json_schema",
     "simulate",
+    "with_overrides",
 ]

@@ -89,8 +89,10 @@ def _check_product(a: int, b: int, add: int = 0) -> None:
 
 def wad_mul(a: int, b: int) -> int:
     """``a * b / WAD`` rounded half up (``WadRayMath.wadMul``). WAD in, WAD out."""
-    _check_product(a, b, HALF_WAD)
-    return (a * b + HALF_WAD) // WAD
+    p = a * b + HALF_WAD
+    if p > UINT256_MAX or a < 0 or b < 0 or a > UINT256_MAX or b > UINT256_MAX:
+        _check_product(a, b, HALF_WAD)
+    return p // WAD
 
 
 def wad_div(a: int, b: int) -> int:
@@ -105,20 +107,26 @@ def wad_div(a: int, b: int) -> int:
 
 def ray_mul(a: int, b: int) -> int:
     """``a * b / RAY`` rounded half up (``WadRayMath.rayMul``). RAY in, RAY out."""
-    _check_product(a, b, HALF_RAY)
-    return (a * b + HALF_RAY) // RAY
+    p = a * b + HALF_RAY
+    if p > UINT256_MAX or a < 0 or b < 0 or a > UINT256_MAX or b > UINT256_MAX:
+        _check_product(a, b, HALF_RAY)
+    return p // RAY
 
 
 def ray_mul_floor(a: int, b: int) -> int:
     """``a * b / RAY`` rounded down (``WadRayMath.rayMulFloor``, Aave 3.5+)."""
-    _check_product(a, b)
-    return a * b // RAY
+    p = a * b
+    if p > UINT256_MAX or a < 0 or b < 0 or a > UINT256_MAX or b > UINT256_MAX:
+        _check_product(a, b)
+    return p // RAY
 
 
 def ray_mul_ceil(a: int, b: int) -> int:
     """``a * b / RAY`` rounded up (``WadRayMath.rayMulCeil``, Aave 3.5+)."""
-    _check_product(a, b)
-    return -(-(a * b) // RAY)
+    p = a * b
+    if p > UINT256_MAX or a < 0 or b < 0 or a > UINT256_MAX or b > UINT256_MAX:
+        _check_product(a, b)
+    return -(-p // RAY)
 
 
 def ray_div(a: int, b: int) -> int:
@@ -200,18 +208,22 @@ def mul_div_down(a: int, b: int, c: int) -> int:
     """``a * b / c`` rounded down, as the contracts' plain ``(a * b) / c`` (checked mul)."""
     if c == 0:
         raise ZeroDivisionError("mul_div_down by zero")
-    _check_product(a, b)
-    _check_uint(c)
-    return a * b // c
+    p = a * b
+    if p > UINT256_MAX or a < 0 or b < 0 or c < 0 or a > UINT256_MAX or b > UINT256_MAX or c > UINT256_MAX:
+        _check_product(a, b)
+        _check_uint(c)
+    return p // c
 
 
 def mul_div_up(a: int, b: int, c: int) -> int:
     """``a * b / c`` rounded up (``MathUtils.mulDivCeil``)."""
     if c == 0:
         raise ZeroDivisionError("mul_div_up by zero")
-    _check_product(a, b)
-    _check_uint(c)
-    return -(-(a * b) // c)
+    p = a * b
+    if p > UINT256_MAX or a < 0 or b < 0 or c < 0 or a > UINT256_MAX or b > UINT256_MAX or c > UINT256_MAX:
+        _check_product(a, b)
+        _check_uint(c)
+    return -(-p // c)
 
 
 # --- interest -----------------------------------------------------------------------------

@@ -123,8 +123,7 @@ class HealthScreen:
         n = len(self.accounts)
         num, den = self._num[:n], self._den[:n]
         rows = np.flatnonzero((den > 0.0) & (num < den * (1.0 + margin)))
-        rows = rows[np.argsort(-den[rows], kind="stable")]
-        found = _Names(self.accounts, rows)
+        found = _Names(self.accounts, rows, den[rows])
         self._cached = ((key, self._edits, margin), found)
         return found
 
@@ -146,25 +145,57 @@ class HealthScreen:
 
 
 class _Names(Sequence[str]):
-    """Account names of selected rows, looked up only when read (callers read a few)."""
+    """Account names of the selected rows, largest debt first (ties: row order).
 
-    __slots__ = ("_accounts", "_rows")
+    Callers usually read only the first few, so only a prefix is sorted (``np.argpartition``)
+    until someone reads past it; names are looked up when read.
+    """
 
-    def __init__(self, accounts: list[str], rows: np.ndarray) -> None:
+    __slots__ = ("_accounts", "_rows", "_debt", "_sorted")
+
+    PREFIX = 256
+
+    def __init__(self, accounts: list[str], rows: np.ndarray, debt: np.ndarray) -> None:
         self._accounts = accounts
         self._rows = rows
+        self._debt = debt
+        self._sorted = 0  # rows[:_sorted] are in final order
+
+    def _order(self, upto: int) -> None:
+        n = len(self._rows)
+        if upto <= self._sorted:
+            return
+        if upto < n // 2 and self._sorted == 0:
+            # the largest ``upto`` debts, then a stable sort of just those (ties by row)
+            top = np.argpartition(-self._debt, upto - 1)[:upto]
+            cut = -self._debt[top].min()
+            head = np.flatnonzero(-self._debt < cut)
+            ties = np.flatnonzero(-self._debt == cut)
+            head = np.concatenate([head, ties[: upto - len(head)]])
+            head = head[np.lexsort((self._rows[head], -self._debt[head]))]
+            rest = np.setdiff1d(np.arange(n), head, assume_unique=True)
+            perm = np.concatenate([head, rest])
+        else:
+            perm = np.lexsort((self._rows, -self._debt))
+            upto = n
+        self._rows, self._debt = self._rows[perm], self._debt[perm]
+        self._sorted = upto
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
         if isinstance(index, slice):
+            self._order(len(self._rows))
             return [self._accounts[i] for i in self._rows[index]]
+        if index < 0:
+            index += len(self._rows)
+        if index >= self._sorted:
+            self._order(max(self.PREFIX, 2 * self._sorted, index + 1))
         return self._accounts[self._rows[index]]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        accounts = self._accounts
-        return (accounts[i] for i in self._rows.tolist())
+        return (self[i] for i in range(len(self._rows)))
 
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented

@@ -139,3 +139,22 @@ def test_treasury_collects_liquidation_fee() -> None:
     assert pool.collect_treasury(0, "WETH", "dao") == out.protocol_fee
     assert ledger.balance_of("WETH", "dao") == out.protocol_fee
     assert pool.invariant_errors() == [] and ledger.conservation_errors() == []
+
+
+def test_candidate_order_is_a_full_stable_sort_by_debt_whatever_is_read_first() -> None:
+    import numpy as np
+
+    from defisim.engine.protocols.aave_v3._screen import _Names
+
+    rng = np.random.default_rng(0)
+    accounts = [f"a{i}" for i in range(5000)]
+    for _ in range(100):
+        n = int(rng.integers(1, 2000))
+        rows = np.sort(rng.choice(5000, n, replace=False))
+        debt = rng.integers(1, 50, n).astype(float)  # many ties
+        expected = [accounts[rows[i]] for i in np.lexsort((rows, -debt))]
+        names = _Names(accounts, rows, debt)
+        k = int(rng.integers(0, n))
+        assert [names[i] for i in range(k)] == expected[:k]  # partial read first
+        assert list(names) == expected
+        assert names[-1] == expected[-1] and len(names) == n
