@@ -93,6 +93,7 @@ class World:
         self.clock.on(Phase.AGENTS, self._agents_phase)
         self.clock.on(Phase.SETTLEMENT, self._settlement_phase)
         self.gas_spent_usd: dict[str, int] = {}
+        self._e8_memo: dict[tuple[str, int], int] = {}
         self.planning_cache: dict[object, Any] = {}
         """Per-block memo for agents' planning (valid only before any tx of the block runs)."""
         self.sample_every_blocks = 25
@@ -110,8 +111,14 @@ class World:
         return self.reference.at(asset, self.block if block is None else block)
 
     def reference_e8(self, asset: str, block: int | None = None) -> int:
-        """Reference price as an exact int with 8 decimals (the one bridge)."""
-        return price_to_e8(self.reference_price(asset, block))
+        """Reference price as an exact int with 8 decimals (the one bridge; memoised)."""
+        key = (asset, self.block if block is None else block)
+        price = self._e8_memo.get(key)
+        if price is None:
+            if len(self._e8_memo) > 4096:
+                self._e8_memo.clear()
+            price = self._e8_memo[key] = price_to_e8(self.reference_price(asset, block))
+        return price
 
     def gas_cost_usd(self, gas: int, priority_fee: int) -> int:
         """USD (1e8) cost of ``gas`` at the current base fee plus ``priority_fee`` (wei/gas)."""

@@ -150,7 +150,7 @@ class Liquidator:
         cache = self.world.planning_cache
         pair = cache.get(("pair", pname, account))
         if pair is None:
-            pair = _largest_pair(pool, now, account) or False
+            pair = pool.largest_pair(now, account) or False
             if pair and not self.router.has_path(*pair):
                 pair = False
             cache[("pair", pname, account)] = pair
@@ -190,14 +190,19 @@ class Liquidator:
     def _preview(
         self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str, amount: int
     ) -> Any | None:
-        """Exact amounts of requesting ``amount`` (the protocol's quote), memoised for the block;
-        None if the protocol would refuse."""
+        """Exact amounts of requesting ``amount`` (the protocol's quote), or None if refused.
+
+        Memoised for the block and keyed by the account's version: prices and indexes do not
+        move within a block, so a quote stays exact until the account itself changes.
+        """
         cache = self.world.planning_cache
         key = ("quote", pname, account, amount)
-        if key not in cache:
+        version = pool.account_version(account)
+        hit = cache.get(key)
+        if hit is None or hit[0] != version:
             quote = pool.quote_liquidation(now, collateral, debt, account, amount)
-            cache[key] = quote if hasattr(quote, "debt_repaid") else None
-        return cache[key]
+            hit = cache[key] = (version, quote)
+        return hit[1] if hasattr(hit[1], "debt_repaid") else None
 
     def _sale_quote(self, collateral: str, debt: str, already: int, amount: int) -> int:
         """Proceeds of selling ``amount`` after ``already`` was sold this block (base units)."""
@@ -222,9 +227,11 @@ class Liquidator:
         pool = world.protocols[plan.protocol]
         block, now = world.block, world.now()
         amount = self._fundable(plan.debt_asset, plan.debt_to_cover)
-        quote = pool.quote_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
-        if not hasattr(quote, "debt_repaid"):
-            return self._fail(plan, tip, quote.reason)
+        quote = self._preview(plan.protocol, pool, now, plan.account, plan.collateral_asset,
+                              plan.debt_asset, amount)
+        if quote is None:
+            refusal = pool.quote_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
+            return self._fail(plan, tip, refusal.reason)
         fee = self._flash_fee(plan.debt_asset, quote.debt_repaid)
         borrowed = max(0, quote.debt_repaid - ledger.balance_of(plan.debt_asset, self.address))
         proceeds = self.router.quote(plan.collateral_asset, plan.debt_asset, quote.collateral_seized)
@@ -279,23 +286,3 @@ def _usd(pool: Any, asset: str, amount: int) -> int:
     unit = 10 ** pool.decimals(asset)
     value = abs(amount) * pool.price(asset) // unit
     return value if amount >= 0 else -value
-
-
-def _largest_pair(pool: Any, now: int, account: str) -> tuple[str, str] | None:
-    """(collateral, debt) assets of the account with the largest USD values."""
-    best_c: tuple[int, str] | None = None
-    best_d: tuple[int, str] | None = None
-    for asset in pool.assets():
-        c = pool.collateral_of(now, account, asset)
-        if c and pool.is_collateral(account, asset):
-            v = _usd(pool, asset, c)
-            if best_c is None or v > best_c[0]:
-                best_c = (v, asset)
-        d = pool.debt_of(now, account, asset)
-        if d:
-            v = _usd(pool, asset, d)
-            if best_d is None or v > best_d[0]:
-                best_d = (v, asset)
-    if best_c is None or best_d is None:
-        return None
-    return best_c[1], best_d[1]

@@ -31,7 +31,7 @@ and rates RAY; health factor WAD; percentages bps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -359,6 +359,7 @@ class _Tx:
             pool.ledger.transfer(token, src, dst, amount)
         for acct in touched:
             pool._refresh_row(acct)
+            pool._account_versions[acct] = pool._account_versions.get(acct, 0) + 1
 
 
 # --- liquidation working variables ------------------------------------------------------------------
@@ -439,6 +440,7 @@ class AavePool:
         self._coll: dict[str, set[str]] = {}
         self._borrow: dict[str, set[str]] = {}
         self._screen = HealthScreen(len(self._order))
+        self._account_versions: dict[str, int] = {}
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -1083,6 +1085,38 @@ class AavePool:
         """Current aToken balance (base units, rounded down as ``AToken.balanceOf``)."""
         r = self._reserve(asset)
         return a_balance(self._a[asset].get(account, 0), r.normalized_income(now))
+
+    def account_version(self, account: str) -> int:
+        """Counts committed changes to ``account``'s balances or flags (for callers' caches).
+
+        Within one timestamp and with unchanged prices, a quote for an account whose version
+        has not moved is still exact (indexes at a fixed time do not depend on other actions).
+        """
+        return self._account_versions.get(account, 0)
+
+    def largest_pair(self, now: int, account: str) -> tuple[str, str] | None:
+        """(collateral, debt) assets with the largest USD values for ``account``, or None.
+
+        A liquidator's choice, not protocol math: exact balances, but only over the reserves
+        the account's flags name (usually one of each), ties to the lower reserve id.
+        """
+        coll = self._coll.get(account, ())
+        debt = self._borrow.get(account, ())
+        if not coll or not debt:
+            return None
+        return self._largest(now, account, coll, self.collateral_of), self._largest(
+            now, account, debt, self.debt_of
+        )
+
+    def _largest(self, now: int, account: str, assets: Iterable[str],
+                 balance: Callable[[int, str, str], int]) -> str:
+        best, best_value = "", -1
+        for asset in self._order:
+            if asset in assets:
+                value = balance(now, account, asset) * self.price(asset) // self._state[asset].config.unit
+                if value > best_value:
+                    best, best_value = asset, value
+        return best
 
     def is_collateral(self, account: str, asset: str) -> bool:
         """Whether ``account`` uses ``asset`` as collateral."""
