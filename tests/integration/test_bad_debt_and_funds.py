@@ -1,0 +1,70 @@
+"""Collateral exhausted with debt left: deficit, insurance-fund draw, socialisation to suppliers.
+
+Bob's 10 WETH back 16,000 USDC; WETH drops to 1,000 so his collateral (10,000 USD) cannot
+cover the debt. The liquidator takes all the collateral (repaying 10,000 / 1.05 USDC worth), the
+rest of the debt becomes reserve deficit; the 1,000 USDC insurance fund pays what it can and the
+remainder is written off against USDC suppliers by lowering the liquidity index.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import defisim
+from defisim.engine.records import (
+    BadDebtRealized,
+    BadDebtSocialized,
+    InsuranceFundDrawn,
+    PositionLiquidated,
+)
+from tests.integration.scenarios import one_liquidation
+
+USDC = 10**6
+
+
+@pytest.fixture(scope="module")
+def result() -> defisim.Result:
+    data = one_liquidation()
+    data["prices"]["assets"]["WETH"]["points"] = [[0, 2000], [5, 2000], [6, 1000]]
+    aave = data["protocols"][0]
+    aave["insurance_fund"] = {"asset": "USDC", "initial": "1000 USDC", "liquidation_fee_share": 0.0}
+    aave.pop("fee_burn")
+    return defisim.simulate(defisim.scenario_from_dict(data))
+
+
+def test_deficit_equals_debt_left_after_all_collateral_is_seized(result: defisim.Result) -> None:
+    (liq,) = result.records.of_type(PositionLiquidated)
+    (bad,) = result.records.of_type(BadDebtRealized)
+    assert liq.collateral_seized + liq.protocol_fee == 10 * 10**18  # everything
+    assert bad.block == liq.block and bad.account == "bob" and bad.asset == "USDC"
+    assert bad.amount == 16_000 * USDC - liq.debt_repaid
+    assert bad.amount_usd == bad.amount * 10**8 // USDC
+
+
+def test_fund_pays_what_it_has_and_the_rest_is_socialised(result: defisim.Result) -> None:
+    (bad,) = result.records.of_type(BadDebtRealized)
+    (drawn,) = result.records.of_type(InsuranceFundDrawn)
+    (social,) = result.records.of_type(BadDebtSocialized)
+    # eliminate_deficit supplies the payment first; rounding may leave 1 wei as aTokens
+    assert 1000 * USDC - 1 <= drawn.amount <= 1000 * USDC
+    assert drawn.balance_after == 0
+    assert social.amount == bad.amount - drawn.amount
+    pool = result.world.protocols["aave"]
+    assert pool.deficit("USDC") == 0
+    assert result.world.invariant_errors() == []
+
+
+def test_suppliers_bear_the_socialised_loss(result: defisim.Result) -> None:
+    (social,) = result.records.of_type(BadDebtSocialized)
+    pool = result.world.protocols["aave"]
+    now = result.world.now()
+    supplied = pool.collateral_of(now, "supplier:aave", "USDC")
+    # 1,000,000 USDC supplied at zero interest; the loss comes off (rounded against suppliers)
+    assert 1_000_000 * USDC - social.amount - 2 <= supplied <= 1_000_000 * USDC - social.amount
+
+
+def test_summary_reports_the_split(result: defisim.Result) -> None:
+    s = result.summary["protocols"]["aave"]
+    (bad,) = result.records.of_type(BadDebtRealized)
+    assert s["bad_debt_usd"] == round(bad.amount / USDC, 2)
+    assert s["insurance_fund_drawn_usd"] + s["socialized_usd"] == pytest.approx(s["bad_debt_usd"], abs=0.02)
