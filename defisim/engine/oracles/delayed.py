@@ -7,8 +7,10 @@ start of the current hop-aligned period). So a source price observed at a poke b
 answer at the next poke, one hop later.
 
 :meth:`DelayedOracle.on_block` models a prompt keeper: it pokes in the first block where the
-poke is allowed. A :class:`PriceUpdated` (reason ``"poke"``) is returned whenever the poke
-leaves ``cur`` holding a value, i.e. from the second poke on.
+poke is allowed, returning a :class:`PriceUpdated` (reason ``"poke"``) for the new ``cur``.
+The first poke has no earlier reading to publish; the simulation assumes the market sat at the
+first reading before the run began, so it publishes that reading at once (reason
+``"initial"``) — protocols can then be seeded at block 0.
 
 Difference from the contract: ``zzz`` starts as "never poked", so the first block pokes
 whatever its timestamp. (The contract starts at ``zzz = 0``; on a real chain the timestamp is
@@ -61,8 +63,8 @@ class DelayedOracle(Oracle):
         wut = check_price(self.name, self.source(block))
         cur, self._nxt = self._nxt, wut
         self.zzz = now - now % self.hop_s
-        if cur is None:
-            return []
+        if cur is None:  # first poke: the price before the run is taken as the first reading
+            return [self._publish(block, now, wut, "initial")]
         return [self._publish(block, now, cur, "poke")]
 
     def on_block(self, block: int, now: int) -> list[PriceUpdated]:

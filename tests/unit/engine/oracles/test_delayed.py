@@ -17,17 +17,18 @@ def source(b: int) -> int:
 def test_delays_by_exactly_one_hop() -> None:
     t0 = 3600 * 500_000  # hop-aligned start
     osm = DelayedOracle("osm", "WETH", source, hop_s=3600)
-    recs = {0: osm.on_block(0, t0)}
-    assert recs[0] == []  # first poke: nxt = 1000, cur empty
-    assert osm.next_answer() == 1000 * P
     with pytest.raises(OracleNotReadyError):
-        osm.latest_answer()
-    recs |= {b: osm.on_block(b, t0 + BT * b) for b in range(1, 901)}
+        osm.latest_answer()  # nothing before the first poke
+    first = osm.on_block(0, t0)
+    # first poke: nxt = 1000 and, with no earlier reading, cur starts at that reading too
+    assert [(r.price, r.reason) for r in first] == [(1000 * P, "initial")]
+    assert osm.next_answer() == 1000 * P and osm.latest_answer() == 1000 * P
+    recs = {b: osm.on_block(b, t0 + BT * b) for b in range(1, 901)}
     poked = [b for b, r in recs.items() if r]
     assert poked == [300, 600, 900]  # one hop = 300 blocks of 12 s
     # the price observed at a poke becomes the answer exactly one hop later
     assert [recs[b][0].price for b in poked] == [1000 * P, 1300 * P, 1600 * P]
-    assert [recs[b][0].round_id for b in poked] == [1, 2, 3]
+    assert [recs[b][0].round_id for b in poked] == [2, 3, 4]
     assert {recs[b][0].reason for b in poked} == {"poke"}
     assert osm.next_answer() == 1900 * P
     assert osm.latest_round().updated_at == t0 + 900 * BT
