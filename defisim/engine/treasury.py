@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from defisim.engine.markets.router import NoRouteError
+from defisim.engine.markets.uniswap_v2 import PoolError
 from defisim.engine.records import (
     BadDebtSocialized,
     InsuranceFundDrawn,
@@ -109,9 +110,9 @@ class Treasury:
                     fees * self.fund.liquidation_fee_share_bps
                     + income * self.fund.reserve_income_share_bps
                 ) // BPS
-                self._fund(block, asset, to_fund, "fees" if fees else "reserve income")
+                self._fund(self.fund, block, asset, to_fund, "fees" if fees else "reserve income")
             if self.burn is not None:
-                self._burn(block, asset, fees * self.burn.share_bps // BPS)
+                self._burn(self.burn, block, asset, fees * self.burn.share_bps // BPS)
 
     def _convert(self, block: int, asset: str, target: str, amount: int) -> tuple[int, list[Record]]:
         """Swap ``amount`` of ``asset`` held by the treasury into ``target`` (same holder)."""
@@ -125,31 +126,29 @@ class Treasury:
             return 0, []
         return got, list(swaps)
 
-    def _fund(self, block: int, asset: str, amount: int, source: str) -> None:
-        assert self.fund is not None
+    def _fund(self, fund: InsuranceFundConfig, block: int, asset: str, amount: int, source: str) -> None:
         if amount <= 0:
             return
-        got, swaps = self._convert(block, asset, self.fund.asset, amount)
+        got, swaps = self._convert(block, asset, fund.asset, amount)
         self.world.emit(swaps)
         if got <= 0:
             return
-        self.world.ledger.transfer(self.fund.asset, self.treasury_address, self.fund_address, got)
+        self.world.ledger.transfer(fund.asset, self.treasury_address, self.fund_address, got)
         self.world.emit([InsuranceFundFunded(
-            block, self.protocol, self.fund.asset, got, source, self.fund_balance()
+            block, self.protocol, fund.asset, got, source, self.fund_balance()
         )])
 
-    def _burn(self, block: int, asset: str, amount: int) -> None:
-        assert self.burn is not None
+    def _burn(self, burn: FeeBurnConfig, block: int, asset: str, amount: int) -> None:
         if amount <= 0:
             return
-        got, swaps = self._convert(block, asset, self.burn.token, amount)
+        got, swaps = self._convert(block, asset, burn.token, amount)
         self.world.emit(swaps)
         if got <= 0:
             return
         ledger = self.world.ledger
-        ledger.burn(self.burn.token, self.treasury_address, got)
+        ledger.burn(burn.token, self.treasury_address, got)
         self.world.emit([TokensBurned(
-            block, self.protocol, self.burn.token, got, asset, amount, ledger.supply(self.burn.token)
+            block, self.protocol, burn.token, got, asset, amount, ledger.supply(burn.token)
         )])
 
     # --- bad debt -------------------------------------------------------------------------
@@ -161,20 +160,19 @@ class Treasury:
             if not deficit:
                 continue
             if self.fund is not None:
-                self._draw(block, now, asset, deficit)
+                self._draw(self.fund, block, now, asset, deficit)
                 deficit = self.pool.deficit(asset)
             if deficit and self.fund is not None and self.fund.socialize_uncovered:
                 socialized = self.pool.socialize_deficit(now, asset)
                 if socialized:
                     self.world.emit([BadDebtSocialized(
-                        block, self.protocol, asset, socialized, self._usd(asset, socialized)
+                        block, self.protocol, asset, socialized, self.pool.value_usd(asset, socialized)
                     )])
 
-    def _draw(self, block: int, now: int, asset: str, deficit: int) -> None:
-        assert self.fund is not None
+    def _draw(self, fund: InsuranceFundConfig, block: int, now: int, asset: str, deficit: int) -> None:
         ledger = self.world.ledger
-        if self.fund.asset != asset:
-            self._buy_for_fund(block, asset, deficit)
+        if fund.asset != asset:
+            self._buy_for_fund(fund, block, asset, deficit)
         available = ledger.balance_of(asset, self.fund_address)
         draw = min(deficit, available)
         if draw <= 0:
@@ -182,21 +180,20 @@ class Treasury:
         used = self.pool.eliminate_deficit(now, self.fund_address, asset, draw)
         if used:
             self.world.emit([InsuranceFundDrawn(
-                block, self.protocol, asset, used, self._usd(asset, used),
+                block, self.protocol, asset, used, self.pool.value_usd(asset, used),
                 ledger.balance_of(asset, self.fund_address),
             )])
 
-    def _buy_for_fund(self, block: int, asset: str, amount: int) -> None:
+    def _buy_for_fund(self, fund: InsuranceFundConfig, block: int, asset: str, amount: int) -> None:
         """Sell fund asset for up to ``amount`` of ``asset`` (the fund pays the deficit's token)."""
-        assert self.fund is not None
         ledger = self.world.ledger
-        have = ledger.balance_of(self.fund.asset, self.fund_address)
-        if not have or not self.router.has_path(self.fund.asset, asset):
+        have = ledger.balance_of(fund.asset, self.fund_address)
+        if not have or not self.router.has_path(fund.asset, asset):
             return
-        need_in = min(have, self.router.quote_in(self.fund.asset, asset, amount))
+        try:
+            need_in = min(have, self.router.quote_in(fund.asset, asset, amount))
+        except PoolError:  # the pools cannot deliver that much: sell everything the fund has
+            need_in = have
         _, swaps = self.router.swap(block, self.world.now(block), self.fund_address,
-                                    self.fund.asset, asset, need_in)
+                                    fund.asset, asset, need_in)
         self.world.emit(swaps)
-
-    def _usd(self, asset: str, amount: int) -> int:
-        return amount * self.pool.price(asset) // 10 ** self.pool.decimals(asset)

@@ -68,3 +68,20 @@ def test_summary_reports_the_split(result: defisim.Result) -> None:
     (bad,) = result.records.of_type(BadDebtRealized)
     assert s["bad_debt_usd"] == round(bad.amount / USDC, 2)
     assert s["insurance_fund_drawn_usd"] + s["socialized_usd"] == pytest.approx(s["bad_debt_usd"], abs=0.02)
+
+
+def test_a_fund_held_in_another_token_sells_it_for_the_deficit_token() -> None:
+    data = one_liquidation()
+    data["prices"]["assets"]["WETH"]["points"] = [[0, 2000], [5, 2000], [6, 1000]]
+    aave = data["protocols"][0]
+    aave["insurance_fund"] = {"asset": "WETH", "initial": "0.5 WETH", "liquidation_fee_share": 0.0}
+    aave.pop("fee_burn")
+    result = defisim.simulate(defisim.scenario_from_dict(data))
+    (bad,) = result.records.of_type(BadDebtRealized)
+    (drawn,) = result.records.of_type(InsuranceFundDrawn)
+    sales = [s for s in result.records if s.kind == "SwapExecuted" and s.trader == "insurance:aave"]
+    assert len(sales) == 1 and sales[0].token_in == "WETH" and sales[0].amount_in == 5 * 10**17
+    assert drawn.asset == "USDC" and drawn.amount in (sales[0].amount_out, sales[0].amount_out - 1)
+    assert drawn.amount < bad.amount  # half a WETH cannot cover it; the rest is socialised
+    (social,) = result.records.of_type(BadDebtSocialized)
+    assert social.amount == bad.amount - drawn.amount

@@ -259,13 +259,13 @@ class Liquidator:
             debt_repaid=outcome.debt_repaid, collateral_seized=outcome.collateral_seized,
             protocol_fee=outcome.protocol_fee, health_before=outcome.health_before,
             health_after=outcome.health_after,
-            debt_repaid_usd=_usd(pool, plan.debt_asset, outcome.debt_repaid),
-            collateral_seized_usd=_usd(pool, plan.collateral_asset, outcome.collateral_seized),
+            debt_repaid_usd=outcome.debt_repaid_usd,
+            collateral_seized_usd=outcome.collateral_seized_usd,
             profit_usd=profit_usd, gas_cost_usd=gas_usd,
         )])
         world.emit(
-            BadDebtRealized(block, plan.protocol, plan.account, asset, amt, _usd(pool, asset, amt))
-            for asset, amt in outcome.deficits if amt
+            BadDebtRealized(block, plan.protocol, plan.account, asset, amt, usd)
+            for (asset, amt), (_, usd) in zip(outcome.deficits, outcome.deficits_usd, strict=True) if amt
         )
         return True
 
@@ -282,7 +282,6 @@ class Liquidator:
 
 
 def _usd(pool: Any, asset: str, amount: int) -> int:
-    """USD (1e8) value of ``amount`` base units at the protocol's oracle price (signed)."""
-    unit = 10 ** pool.decimals(asset)
-    value = abs(amount) * pool.price(asset) // unit
+    """USD (1e8) value of a signed amount at the protocol's oracle price (a profit or loss)."""
+    value = pool.value_usd(asset, abs(amount))
     return value if amount >= 0 else -value

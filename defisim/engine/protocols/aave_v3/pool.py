@@ -1063,6 +1063,10 @@ class AavePool:
         """Reserve assets in reserve-id order."""
         return list(self._order)
 
+    def value_usd(self, asset: str, amount: int) -> int:
+        """USD value (8 decimals) of ``amount`` base units at the oracle price, rounded down."""
+        return mul_div_down(amount, self.price(asset), self._reserve(asset).config.unit)
+
     def decimals(self, asset: str) -> int:
         """Decimals of ``asset``'s token (its base units per whole token is ``10**decimals``)."""
         return self._reserve(asset).config.decimals
