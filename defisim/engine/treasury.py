@@ -99,6 +99,7 @@ class Treasury:
     def _collect(self, block: int) -> None:
         now = self.world.now(block)
         for asset in self.pool.assets():
+            self.pool.touch_reserve(now, asset)  # background activity accrues the income
             collected = self.pool.collect_treasury(now, asset, self.treasury_address)
             if not collected:
                 continue

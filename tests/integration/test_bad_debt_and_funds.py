@@ -85,3 +85,24 @@ def test_a_fund_held_in_another_token_sells_it_for_the_deficit_token() -> None:
     assert drawn.amount < bad.amount  # half a WETH cannot cover it; the rest is socialised
     (social,) = result.records.of_type(BadDebtSocialized)
     assert social.amount == bad.amount - drawn.amount
+
+
+def test_reserve_income_funds_the_insurance_fund() -> None:
+    data = one_liquidation()
+    data["chain"]["blocks"] = 600
+    data["prices"]["assets"]["WETH"] = {"start": 2000}
+    aave = data["protocols"][0]
+    aave["reserves"]["USDC"].update({"variable_rate_slope1": 0.5, "variable_rate_slope2": 0.9,
+                                     "reserve_factor": 0.2})
+    aave["suppliers"] = {"USDC": "20000 USDC"}  # bob's 16,000 USDC loan makes utilisation 80 %
+    aave["insurance_fund"] = {"asset": "USDC", "reserve_income_share": 1.0, "liquidation_fee_share": 0.0}
+    aave.pop("fee_burn")
+    aave["treasury_every_blocks"] = 100
+    result = defisim.simulate(defisim.scenario_from_dict(data))
+    funded = [r for r in result.records if r.kind == "InsuranceFundFunded"]
+    assert funded and {r.source for r in funded} == {"reserve income"}
+    assert [r.block % 100 for r in funded] == [0] * len(funded)
+    total = sum(r.amount for r in funded)
+    assert result.world.ledger.balance_of("USDC", "insurance:aave") == total == funded[-1].balance_after
+    # two hours of interest on 16,000 USDC at ~44 %/year, 20 % to the treasury: about 0.32 USDC
+    assert 200_000 < total < 450_000

@@ -1029,6 +1029,20 @@ class AavePool:
 
     # --- treasury ----------------------------------------------------------------------------------
 
+    def touch_reserve(self, now: int, asset: str) -> None:
+        """Accrue ``asset``'s indexes and treasury share to ``now`` and refresh its rates.
+
+        What every action on a reserve does first (``updateState`` then
+        ``updateInterestRates`` with no liquidity change). A model of background activity, so
+        that interest and treasury income accrue in a world where borrowers sit still.
+        """
+        tx = _Tx(self)
+        r = tx.reserve(asset)
+        cache = r.cache()
+        r.update_state(cache, now)
+        self._rates(r, cache, 0, 0)
+        tx.commit()
+
     def collect_treasury(self, now: int, asset: str, to: str) -> int:
         """Pay the treasury's aToken balance out as underlying to ``to``; returns base units.
 
