@@ -16,6 +16,11 @@ Why a relative margin suffices: the exact health factor rounds every collateral 
 ``mulDivCeil`` base value), so ``HF_exact <= HF_float`` up to float64 rounding (~1e-15
 relative). Every exactly-liquidatable account therefore has ``HF_float < 1 + margin`` for any
 margin well above 1e-15; candidates are then confirmed with the exact integer health factor.
+
+Interest moves the indexes every second. Rebuilding all rows each block would cost
+accounts x blocks, so the weights are rebuilt only when a price or threshold changes or an
+index has drifted by more than ``INDEX_DRIFT`` (1e-7, i.e. about every few blocks at typical
+rates); the float HF error this allows (~2e-7) stays inside the margin.
 """
 
 from __future__ import annotations
@@ -28,13 +33,18 @@ __all__ = ["HealthScreen"]
 
 _RAY = 1e27
 _BPS = 1e4
+INDEX_DRIFT = 1e-7
+"""Relative index movement tolerated before the weights are rebuilt. Interest moves indexes
+about 4e-8 per block at 10 %/year; a stale index shifts a float HF by at most ~2x this, far
+inside the 1e-6 candidate margin, so no liquidatable account is missed."""
+_DRIFT_DEN = 10**7
 
 
 class HealthScreen:
     """Rows of float scaled balances per account, with cached vectorised HF terms."""
 
     __slots__ = ("n_reserves", "rows", "accounts", "_coll", "_debt", "_num", "_den", "_key", "_wc", "_wd",
-                 "_edits", "_cached")
+                 "_edits", "_cached", "_basis")
 
     def __init__(self, n_reserves: int, capacity: int = 1024) -> None:
         self.n_reserves = n_reserves
@@ -48,7 +58,8 @@ class HealthScreen:
         self._wc = np.zeros(n_reserves)
         self._wd = np.zeros(n_reserves)
         self._edits = 0
-        self._cached: tuple[object, list[str]] | None = None
+        self._cached: tuple[object, Sequence[str]] | None = None
+        self._basis: tuple[tuple[int, ...], ...] | None = None
 
     def _row(self, account: str) -> int:
         row = self.rows.get(account)
@@ -102,6 +113,28 @@ class HealthScreen:
         self._num[:n] = self._coll[:n] @ self._wc
         self._den[:n] = self._debt[:n] @ self._wd
         self._key = key
+        self._basis = (tuple(liquidity_indexes), tuple(borrow_indexes))
+
+    def _weights_key(
+        self,
+        liquidity_indexes: Sequence[int],
+        borrow_indexes: Sequence[int],
+        prices: Sequence[int],
+        thresholds_bps: Sequence[int],
+    ) -> tuple[int, ...]:
+        """The key of the weights to use: the current one while prices and thresholds are
+        unchanged and no index has moved more than ``INDEX_DRIFT`` since the last rebuild."""
+        if self._key is not None and self._basis is not None:
+            n = len(prices)
+            li, bi = self._basis
+            if (
+                tuple(prices) == self._key[2 * n : 3 * n]
+                and tuple(thresholds_bps) == self._key[3 * n :]
+                and all(abs(x - y) * _DRIFT_DEN <= y for x, y in zip(liquidity_indexes, li, strict=True))
+                and all(abs(x - y) * _DRIFT_DEN <= y for x, y in zip(borrow_indexes, bi, strict=True))
+            ):
+                return self._key
+        return (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
 
     def candidates(
         self,
@@ -116,7 +149,7 @@ class HealthScreen:
 
         Ties in debt value keep row order (stable sort), so the order is deterministic.
         """
-        key = (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
+        key = self._weights_key(liquidity_indexes, borrow_indexes, prices, thresholds_bps)
         if self._cached is not None and self._cached[0] == (key, self._edits, margin):
             return self._cached[1]
         self._refresh(key, liquidity_indexes, borrow_indexes, prices, units, thresholds_bps)
@@ -136,7 +169,7 @@ class HealthScreen:
         thresholds_bps: Sequence[int],
     ) -> np.ndarray:
         """Float HF of every account with debt (row order)."""
-        key = (*liquidity_indexes, *borrow_indexes, *prices, *thresholds_bps)
+        key = self._weights_key(liquidity_indexes, borrow_indexes, prices, thresholds_bps)
         self._refresh(key, liquidity_indexes, borrow_indexes, prices, units, thresholds_bps)
         n = len(self.accounts)
         num, den = self._num[:n], self._den[:n]

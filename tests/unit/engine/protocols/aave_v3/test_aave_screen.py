@@ -158,3 +158,22 @@ def test_candidate_order_is_a_full_stable_sort_by_debt_whatever_is_read_first() 
         assert [names[i] for i in range(k)] == expected[:k]  # partial read first
         assert list(names) == expected
         assert names[-1] == expected[-1] and len(names) == n
+
+
+def test_weights_are_rebuilt_only_past_the_index_drift_or_on_a_price_change() -> None:
+    from defisim.engine.protocols.aave_v3._screen import INDEX_DRIFT
+
+    s = HealthScreen(2)
+    s.set_row("a", [10**18, 0], [0, 1000 * 10**6])
+    prices, units, lts = [2000_00000000, 10**8], [10**18, 10**6], [8000, 7800]
+    s.candidates([RAY, RAY], [RAY, RAY], prices, units, lts)
+    key = s._key
+    small = RAY + int(RAY * INDEX_DRIFT) // 2  # half the tolerated drift
+    s.candidates([RAY, RAY], [RAY, small], prices, units, lts)
+    assert s._key is key  # kept: interest over a few blocks
+    big = RAY + int(RAY * INDEX_DRIFT) * 2
+    s.candidates([RAY, RAY], [RAY, big], prices, units, lts)
+    assert s._key != key
+    key = s._key
+    s.candidates([RAY, RAY], [RAY, big], [1999_00000000, 10**8], units, lts)
+    assert s._key != key  # any price change rebuilds
