@@ -162,7 +162,9 @@ class Liquidator:
         if full is None:
             return None
         already = planned_sales.get(pair, 0)
+        sold_before = self.router.quote(collateral, debt, already) if already else 0
         gas_usd = self.world.gas_cost_usd(self.gas, 0)
+        own = self.world.ledger.balance_of(debt, self.address)
         repaid, seized = full.debt_repaid, full.collateral_seized
         best: tuple[int, int, int] | None = None  # (profit, request, seized)
         for k in range(SIZE_STEPS):
@@ -170,8 +172,8 @@ class Liquidator:
             if part == 0:
                 break
             part_seized = seized if k == 0 else seized * part // repaid
-            proceeds = self._sale_quote(collateral, debt, already, part_seized)
-            cost = part + self._flash_fee(debt, part)
+            proceeds = self.router.quote(collateral, debt, already + part_seized) - sold_before
+            cost = part + self._flash_fee_for(part, own)
             profit = _usd(pool, debt, proceeds - cost) - gas_usd
             if best is not None and profit <= best[0]:
                 break
@@ -204,19 +206,16 @@ class Liquidator:
             hit = cache[key] = (version, quote)
         return hit[1] if hasattr(hit[1], "debt_repaid") else None
 
-    def _sale_quote(self, collateral: str, debt: str, already: int, amount: int) -> int:
-        """Proceeds of selling ``amount`` after ``already`` was sold this block (base units)."""
-        if already == 0:
-            return self.router.quote(collateral, debt, amount)
-        return self.router.quote(collateral, debt, already + amount) - self.router.quote(collateral, debt, already)
-
     def _fundable(self, debt: str, amount: int) -> int:
         if self.flash_loans:
             return amount
         return min(amount, self.world.ledger.balance_of(debt, self.address))
 
     def _flash_fee(self, debt: str, amount: int) -> int:
-        own = self.world.ledger.balance_of(debt, self.address)
+        """Flash-loan fee (debt base units, rounded up) to repay ``amount`` of ``debt`` now."""
+        return self._flash_fee_for(amount, self.world.ledger.balance_of(debt, self.address))
+
+    def _flash_fee_for(self, amount: int, own: int) -> int:
         borrowed = max(0, amount - own) if self.flash_loans else 0
         return -(-borrowed * self.world.flash_loan_fee_bps // 10_000)
 

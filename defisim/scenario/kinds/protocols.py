@@ -154,18 +154,15 @@ def build_aave_v3(spec: AaveV3Spec, wb: WorldBuilder) -> None:
                 f"{available} to lend; supply more or lower count/size_usd",
             )
         for j, name in enumerate(drawn.names):
-            for asset, amounts in drawn.collateral.items():
-                amount = int(amounts[j])
-                if amount:
-                    ledger.mint(asset, name, amount)
-                    pool.supply(now, name, asset, amount)
+            supplies = {a: int(amounts[j]) for a, amounts in drawn.collateral.items() if amounts[j]}
+            for asset, amount in supplies.items():
+                ledger.mint(asset, name, amount)
             debt = int(drawn.debt[j])
-            if debt:
-                try:
-                    pool.borrow(now, name, pop.debt, debt)
-                except AaveError as exc:
-                    wb.fail(f"{wb.path_of(spec)}.borrowers.{i}",
-                            f"{name} cannot borrow {debt} base units of {pop.debt}: {exc}")
+            try:
+                pool.open_position(now, name, supplies, {pop.debt: debt} if debt else {})
+            except AaveError as exc:
+                wb.fail(f"{wb.path_of(spec)}.borrowers.{i}",
+                        f"{name} cannot borrow {debt} base units of {pop.debt}: {exc}")
     world.add_protocol(spec.name, pool)
     fund = None
     if spec.insurance_fund is not None:

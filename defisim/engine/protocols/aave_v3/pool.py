@@ -611,8 +611,28 @@ class AavePool:
         virtual balance; pay out; then ``validateHFAndLtv``: average LTV != 0, HF >= 1 and
         ``collateral >= percentDivCeil(debt, avgLtv)`` (all in base currency).
         """
-        self._check_amount(amount)
         tx = _Tx(self)
+        self._execute_borrow(tx, now, account, asset, amount)
+        tx.commit()
+
+    def open_position(
+        self, now: int, account: str, supplies: dict[str, int], borrows: dict[str, int]
+    ) -> None:
+        """Supply then borrow for one account as one atomic batch (scenario seeding).
+
+        The same supply and borrow logic in sequence, committed once: nothing is written if
+        any step is refused, and the final state equals the separate calls'.
+        """
+        tx = _Tx(self)
+        for asset, amount in supplies.items():
+            self._supply(tx, now, account, asset, amount)
+        for asset, amount in borrows.items():
+            self._execute_borrow(tx, now, account, asset, amount)
+        tx.commit()
+
+    def _execute_borrow(self, tx: _Tx, now: int, account: str, asset: str, amount: int) -> None:
+        """``BorrowLogic.executeBorrow`` inside ``tx`` (see :meth:`borrow`)."""
+        self._check_amount(amount)
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
@@ -633,7 +653,6 @@ class AavePool:
             raise AaveError("HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD")
         if data.total_collateral_base < percent_div_ceil(data.total_debt_base, data.avg_ltv):
             raise AaveError("COLLATERAL_CANNOT_COVER_NEW_BORROW")
-        tx.commit()
 
     def repay(self, now: int, account: str, asset: str, amount: int) -> int:
         """Repay up to ``amount`` base units (``MAX_AMOUNT`` = all) of ``account``'s debt.

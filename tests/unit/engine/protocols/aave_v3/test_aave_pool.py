@@ -209,3 +209,29 @@ def test_time_cannot_go_backwards(w: World) -> None:
     w.ledger.mint("WETH", "u", 10**18)
     with pytest.raises(ValueError):
         w.pool.supply(5, "u", "WETH", 10**18)
+
+
+def test_open_position_equals_separate_supply_and_borrow() -> None:
+    one, two = World(), World()
+    for world in (one, two):
+        world.fund_and_supply(0, "lp", "USDC", 10_000_000 * 10**6)
+        world.ledger.mint("WETH", "u", 3 * 10**18)
+        world.ledger.mint("WBTC", "u", 10**7)
+    one.pool.supply(100, "u", "WETH", 3 * 10**18)
+    one.pool.supply(100, "u", "WBTC", 10**7)
+    one.pool.borrow(100, "u", "USDC", 4_000 * 10**6)
+    two.pool.open_position(100, "u", {"WETH": 3 * 10**18, "WBTC": 10**7}, {"USDC": 4_000 * 10**6})
+    assert one.pool.snapshot(100) == two.pool.snapshot(100)
+    assert one.ledger.holders("USDC") == two.ledger.holders("USDC")
+    two.check()
+
+
+def test_open_position_is_atomic_when_the_borrow_is_refused(w: World) -> None:
+    w.ledger.mint("WETH", "u", 10**18)
+    before = w.pool.snapshot(0)
+    with pytest.raises(AaveError) as info:
+        w.pool.open_position(0, "u", {"WETH": 10**18}, {"USDC": 1_620 * 10**6})  # > 80 % LTV, < 82.5 % LT
+    assert info.value.reason == "COLLATERAL_CANNOT_COVER_NEW_BORROW"
+    assert w.pool.snapshot(0) == before
+    assert w.ledger.balance_of("WETH", "u") == 10**18
+    w.check()
