@@ -6,7 +6,8 @@ crash of both assets within an hour, Chainlink-style feeds reading deep external
 three liquidators. Pools and supplier liquidity scale with ``n`` so the market is equally deep
 per borrower at every size.
 
-    python scenarios/benchmark.py 100000        # run once and print timing + summary totals
+    python scenarios/benchmark.py 100000          # run once and print timing + summary totals
+    python scenarios/benchmark.py 100000 --flat   # same world, prices flat: cost of idle blocks
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from typing import Any
 import defisim
 
 
-def benchmark_scenario_dict(n_borrowers: int, blocks: int = 7200) -> dict[str, Any]:
-    """The benchmark scenario as plain data (see module docstring)."""
+def benchmark_scenario_dict(n_borrowers: int, blocks: int = 7200, crash: bool = True) -> dict[str, Any]:
+    """The benchmark scenario as plain data (see module docstring); ``crash=False`` keeps
+    prices flat (the cost of blocks where nothing happens)."""
     scale = max(n_borrowers / 100_000, 0.001)
     half = max(n_borrowers // 2, 1)
 
     def usd(x: float) -> int:
         return int(x * scale)
 
-    crash = {"points": [[0, 1.0], ["2h", 1.0], ["3h", 0.6], ["24h", 0.65]]}
+    shape = [[0, 1.0], ["2h", 1.0], ["3h", 0.6], ["24h", 0.65]] if crash else [[0, 1.0]]
 
     def path(start: float) -> dict[str, Any]:
-        return {"points": [[t, start * f] for t, f in crash["points"]]}
+        return {"points": [[t, start * f] for t, f in shape]}
 
     reserve = {"variable_rate_slope1": 0.04, "variable_rate_slope2": 0.6}
     return {
@@ -87,14 +89,14 @@ def benchmark_scenario_dict(n_borrowers: int, blocks: int = 7200) -> dict[str, A
     }
 
 
-def benchmark_scenario(n_borrowers: int, blocks: int = 7200) -> Any:
+def benchmark_scenario(n_borrowers: int, blocks: int = 7200, crash: bool = True) -> Any:
     """The validated benchmark scenario."""
-    return defisim.scenario_from_dict(benchmark_scenario_dict(n_borrowers, blocks))
+    return defisim.scenario_from_dict(benchmark_scenario_dict(n_borrowers, blocks, crash))
 
 
 def main(argv: list[str]) -> None:
     n = int(argv[1]) if len(argv) > 1 else 100_000
-    scenario = benchmark_scenario(n)
+    scenario = benchmark_scenario(n, crash="--flat" not in argv)
     started = time.perf_counter()
     result = defisim.simulate(scenario)
     total = time.perf_counter() - started

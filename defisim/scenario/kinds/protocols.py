@@ -79,7 +79,7 @@ class AaveV3Spec(StrictModel):
         for asset in self.reserves:
             problems += need_token(scn, asset, f"reserves.{asset}")
             if asset not in self.oracles:
-                problems.append((f"oracles", f"reserve {asset} has no oracle"))
+                problems.append(("oracles", f"reserve {asset} has no oracle"))
         for asset, oracle in self.oracles.items():
             problems += need_name(scn, "oracles", oracle, f"oracles.{asset}", "oracle")
             if asset not in self.reserves:
