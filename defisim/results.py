@@ -21,6 +21,7 @@ from defisim.engine.records import (
     RecordLog,
     SwapExecuted,
     TokensBurned,
+    TransactionReverted,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,12 @@ class Result:
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        """Headline figures per protocol and for the run (JSON-ready; USD as floats)."""
+        """Headline figures per protocol and for the run (JSON-ready).
+
+        USD figures are floats rounded to cents; token amounts (``*_base_units``) are exact
+        ints of base units. Agents' ``profit_usd`` is net of all gas they paid, including for
+        reverted transactions.
+        """
         return summarize(self)
 
     def to_frame(self) -> pd.DataFrame:
@@ -115,27 +121,38 @@ def summarize(result: Result) -> dict[str, Any]:
                 burned[r.token] = burned.get(r.token, 0) + r.amount
         per_protocol[name] = {
             "liquidations": len(mine),
-            "refused_liquidations": sum(1 for r in log.of_type(LiquidationRefused) if r.protocol == name),
+            "failed_liquidation_attempts": sum(1 for r in log.of_type(LiquidationRefused) if r.protocol == name),
             "accounts_liquidated": len({r.account for r in mine}),
             "debt_repaid_usd": _usd(sum(r.debt_repaid_usd for r in mine)),
             "collateral_seized_usd": _usd(sum(r.collateral_seized_usd for r in mine)),
             "bad_debt_usd": _usd(sum(r.amount_usd for r in log.of_type(BadDebtRealized) if r.protocol == name)),
-            "insurance_fund_funded": _sum_by_asset(log.of_type(InsuranceFundFunded), name),
+            "insurance_fund_funded_base_units": _sum_by_asset(log.of_type(InsuranceFundFunded), name),
             "insurance_fund_drawn_usd": _usd(sum(r.amount_usd for r in log.of_type(InsuranceFundDrawn) if r.protocol == name)),
             "socialized_usd": _usd(sum(r.amount_usd for r in log.of_type(BadDebtSocialized) if r.protocol == name)),
-            "tokens_burned": burned,
+            "tokens_burned_base_units": burned,
             "first_liquidation_block": min(blocks) if blocks else None,
             "last_liquidation_block": max(blocks) if blocks else None,
         }
     agents: dict[str, dict[str, Any]] = {}
+
+    def agent(name: str) -> dict[str, Any]:
+        return agents.setdefault(name, {"liquidations": 0, "arbitrages": 0, "failed_paid_gas": 0,
+                                        "profit_usd": 0})
+
     for r in liqs:
-        a = agents.setdefault(r.liquidator, {"liquidations": 0, "profit_usd": 0})
-        a["liquidations"] += 1
-        a["profit_usd"] += r.profit_usd
+        agent(r.liquidator)["liquidations"] += 1
+        agent(r.liquidator)["profit_usd"] += r.profit_usd
+    for r in log.of_type(LiquidationRefused):
+        if r.gas_cost_usd:  # a reverted public transaction: its gas is a loss
+            agent(r.liquidator)["failed_paid_gas"] += 1
+            agent(r.liquidator)["profit_usd"] -= r.gas_cost_usd
     for r in log.of_type(ArbitrageExecuted):
-        a = agents.setdefault(r.agent, {"arbitrages": 0, "profit_usd": 0})
-        a["arbitrages"] = a.get("arbitrages", 0) + 1
-        a["profit_usd"] += r.profit_usd
+        agent(r.agent)["arbitrages"] += 1
+        agent(r.agent)["profit_usd"] += r.profit_usd
+    for r in log.of_type(TransactionReverted):
+        name = r.sender.split(":", 1)[-1]
+        agent(name)["failed_paid_gas"] += 1
+        agent(name)["profit_usd"] -= r.gas_cost_usd
     for a in agents.values():
         a["profit_usd"] = _usd(a["profit_usd"])
     oracles: dict[str, dict[str, float]] = {}

@@ -41,7 +41,7 @@ def summary_tables(result: Result) -> list[Table]:
     row("insurance fund drawn", lambda p: _usd(p["insurance_fund_drawn_usd"]))
     row("socialised to suppliers", lambda p: _usd(p["socialized_usd"]))
     row("tokens burned", lambda p: ", ".join(
-        f"{v / 10**decimals[t]:,.2f} {t}" for t, v in p["tokens_burned"].items()) or "-")
+        f"{v / 10**decimals[t]:,.2f} {t}" for t, v in p["tokens_burned_base_units"].items()) or "-")
     row("first liquidation block", lambda p: block(p["first_liquidation_block"]))
     row("last liquidation block", lambda p: block(p["last_liquidation_block"]))
     prices = Table(title="prices (USD per token; AMM rows: token0 in token1)")

@@ -182,6 +182,16 @@ class BlockBuilt(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionReverted(Record):
+    """A public transaction reverted and still paid its gas (USD 1e8)."""
+
+    sender: str
+    purpose: str
+    reason: str
+    gas_cost_usd: int
+
+
+@dataclass(frozen=True, slots=True)
 class HealthSampled(Record):
     """Distribution of open positions' health factors (float, for plots only)."""
 

@@ -35,7 +35,8 @@ class ChainSpec(StrictModel):
     blocks: Annotated[int, Field(ge=1, le=10_000_000)] = 7200
     start_timestamp: Annotated[int, Field(ge=0)] = 1_700_000_000
     gas_limit: Annotated[int, Field(ge=100_000)] = 30_000_000
-    base_fee_gwei: Annotated[float, Field(gt=0)] = 20.0
+    base_fee_gwei: Annotated[float, Field(ge=1e-9)] = 20.0
+    """Base fee of the first block, gwei (at least 1 wei)."""
     background_load: Annotated[float, Field(ge=0, le=2)] = 0.5
     """Gas demand of other traffic as a share of the gas limit in calm markets (0.5 = target)."""
     stress_load: Annotated[float, Field(ge=0)] = 4.0

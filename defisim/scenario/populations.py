@@ -107,11 +107,14 @@ def draw_population(
 
 
 def _to_units(tokens: np.ndarray, decimals: int) -> np.ndarray:
-    """Floor whole-token floats to base-unit Python ints (object array, exact beyond 2**53)."""
-    whole = np.floor(tokens * 1e6).astype(np.int64)  # micro-tokens keep float error out
-    scale = 10**decimals
+    """Floor whole-token floats to base-unit Python ints (object array, exact beyond 2**63).
+
+    Micro-tokens are floored in float first (keeps float noise out of the last digits), then
+    scaled with Python ints, so huge holdings of cheap tokens cannot overflow.
+    """
+    micro = np.floor(tokens * 1e6).tolist()
     if decimals >= 6:
-        factor = scale // 10**6
-        return np.array([int(x) * factor for x in whole], dtype=object)
+        factor = 10 ** (decimals - 6)
+        return np.array([int(x) * factor for x in micro], dtype=object)
     divisor = 10 ** (6 - decimals)
-    return np.array([int(x) // divisor for x in whole], dtype=object)
+    return np.array([int(x) // divisor for x in micro], dtype=object)

@@ -89,3 +89,19 @@ def test_public_mempool_loser_pays_gas_for_its_revert() -> None:
     assert len(refused) == 1 and refused[0].reason.startswith("REVERTED")
     assert refused[0].gas_cost_usd > 0
     assert result.gas_spent_usd["liquidator:meek"] == refused[0].gas_cost_usd
+
+
+def test_summary_profit_is_net_of_gas_paid_for_reverts() -> None:
+    data = one_liquidation()
+    data["agents"] = [
+        {"kind": "liquidator", "name": "meek", "capital": {"USDC": "100000 USDC"}, "bid_share": 0.1,
+         "private_bundles": False},
+        {"kind": "liquidator", "name": "bold", "capital": {"USDC": "100000 USDC"}, "bid_share": 0.9},
+    ]
+    result = defisim.simulate(defisim.scenario_from_dict(data))
+    meek = result.summary["agents"]["meek"]
+    (refused,) = [r for r in result.records if r.kind == "LiquidationRefused"]
+    assert meek["liquidations"] == 0 and meek["failed_paid_gas"] == 1
+    assert meek["profit_usd"] == round(-refused.gas_cost_usd / 1e8, 2)
+    (liq,) = result.records.of_type(PositionLiquidated)
+    assert result.summary["agents"]["bold"]["profit_usd"] == round(liq.profit_usd / 1e8, 2)

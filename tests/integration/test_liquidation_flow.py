@@ -114,4 +114,4 @@ def test_summary_agrees_with_records(result: defisim.Result) -> None:
     assert s["debt_repaid_usd"] == 16_000.0
     assert s["bad_debt_usd"] == 0.0
     (burned,) = result.records.of_type(TokensBurned)
-    assert s["tokens_burned"] == {"AAVE": burned.amount}
+    assert s["tokens_burned_base_units"] == {"AAVE": burned.amount}

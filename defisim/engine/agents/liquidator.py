@@ -11,7 +11,8 @@ debt token through the AMM router. It sends a transaction only if
 and bids ``bid_share`` of that profit as priority fee, so competitors outbid each other. When
 its transaction runs (possibly after a competitor's), it re-previews: a position that is no
 longer liquidatable, or a sale that would return less than was repaid (plus any flash-loan
-fee; bots bundle liquidation and sale atomically) fails. A failed public transaction reverts
+fee), or that would not pay for its gas and tip, fails (bots bundle liquidation and sale
+atomically and check the profit). A failed public transaction reverts
 and still pays gas (Black Thursday); with ``private_bundles`` (a builder bundle, the common
 route today) it is dropped and costs nothing.
 Capital: it uses its own debt-token balance first, then (if allowed) a flash loan minted by
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 FLASH_LENDER = "flash-lender"
 MAX_DEBT_TO_COVER = 2**256 - 1
 """Ask for as much as the close factor allows (the protocols cap it, as Aave does)."""
-RECHECK_BLOCKS = 10
+RECHECK_BLOCKS = 3
 """A position found unprofitable is skipped until an oracle answer changes or this many blocks."""
 SIZE_STEPS = 6
 """Sizes tried per position: the maximum, then halving while profit improves (AMM slippage)."""
@@ -166,7 +167,7 @@ class Liquidator:
         gas_usd = self.world.gas_cost_usd(self.gas, 0)
         own = self.world.ledger.balance_of(debt, self.address)
         repaid, seized = full.debt_repaid, full.collateral_seized
-        best: tuple[int, int, int] | None = None  # (profit, request, seized)
+        options: list[tuple[int, int, int]] = []  # (profit, request, seized) per size tried
         for k in range(SIZE_STEPS):
             part = repaid >> k
             if part == 0:
@@ -175,31 +176,34 @@ class Liquidator:
             proceeds = self.router.quote(collateral, debt, already + part_seized) - sold_before
             cost = part + self._flash_fee_for(part, own)
             profit = _usd(pool, debt, proceeds - cost) - gas_usd
-            if best is not None and profit <= best[0]:
+            if options and profit <= options[-1][0]:
                 break
-            best = (profit, cap if k == 0 else part, part_seized)
-        if best is None or best[0] <= self.min_profit_usd:
-            return None
-        profit, request, part_seized = best
-        if request != cap:
-            exact = self._preview(pname, pool, now, account, collateral, debt, request)
-            if exact is None:
-                return None
-            part_seized = exact.collateral_seized
-        planned_sales[pair] = already + part_seized
-        return LiquidationPlan(pname, account, collateral, debt, request, profit)
+            options.append((profit, cap if k == 0 else part, part_seized))
+        # best first; a smaller size the protocol refuses (dust rule) falls back to the next
+        for profit, request, part_seized in sorted(options, reverse=True)[:2]:
+            if profit <= self.min_profit_usd:
+                break
+            if request != cap:
+                exact = self._preview(pname, pool, now, account, collateral, debt, request)
+                if exact is None:
+                    continue
+                part_seized = exact.collateral_seized
+            planned_sales[pair] = already + part_seized
+            return LiquidationPlan(pname, account, collateral, debt, request, profit)
+        return None
 
     def _preview(
         self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str, amount: int
     ) -> Any | None:
         """Exact amounts of requesting ``amount`` (the protocol's quote), or None if refused.
 
-        Memoised for the block and keyed by the account's version: prices and indexes do not
-        move within a block, so a quote stays exact until the account itself changes.
+        Memoised for the block and keyed by the account's version and the oracle answers:
+        indexes do not move within a block (one timestamp), so the quote stays exact until the
+        account itself or a price changes.
         """
         cache = self.world.planning_cache
-        key = ("quote", pname, account, amount)
-        version = pool.account_version(account)
+        key = ("quote", pname, account, collateral, debt, amount)
+        version = (pool.account_version(account), self.world.oracle_epoch())
         hit = cache.get(key)
         if hit is None or hit[0] != version:
             quote = pool.quote_liquidation(now, collateral, debt, account, amount)
@@ -237,13 +241,20 @@ class Liquidator:
         if proceeds < quote.debt_repaid + fee:
             return self._fail(plan, tip, "sale of seized collateral does not repay the flash loan"
                               if borrowed else "sale of seized collateral returns less than was repaid")
-        gas_usd = world.charge_gas(self.address, self.gas, tip)
+        gas_usd = world.gas_cost_usd(self.gas, tip)
+        if _usd(pool, plan.debt_asset, proceeds - quote.debt_repaid - fee) <= gas_usd:
+            return self._fail(plan, tip, "unprofitable after gas and tip")
         if borrowed:
             ledger.mint(plan.debt_asset, self.address, borrowed)
         outcome = pool.liquidation_call(now, self.address, plan.collateral_asset, plan.debt_asset,
                                         plan.account, amount)
+        if not hasattr(outcome, "debt_repaid"):  # e.g. the pool lacks collateral cash to pay out
+            if borrowed:
+                ledger.burn(plan.debt_asset, self.address, borrowed)
+            return self._fail(plan, tip, outcome.reason)
         if (outcome.debt_repaid, outcome.collateral_seized) != (quote.debt_repaid, quote.collateral_seized):
             raise InvariantViolation(f"liquidation quote {quote} disagrees with the outcome {outcome}")
+        world.charge_gas(self.address, self.gas, tip)
         got, swaps = self.router.swap(block, now, self.address, plan.collateral_asset, plan.debt_asset,
                                       outcome.collateral_seized)
         if borrowed:

@@ -68,9 +68,11 @@ class Router:
     ) -> tuple[int, list[SwapExecuted]]:
         """Trade ``amount_in`` along the path; returns (amount out, swap records).
 
-        If the final output would be below ``min_out`` nothing is traded and (0, []) returned.
+        If the final output would be zero (dust) or below ``min_out`` nothing is traded and
+        (0, []) is returned.
         """
-        if amount_in == 0 or self.quote(token_in, token_out, amount_in) < min_out:
+        quoted = self.quote(token_in, token_out, amount_in) if amount_in else 0
+        if quoted == 0 or quoted < min_out:  # nothing to get (dust), or not enough
             return 0, []
         token = token_in
         amount = amount_in

@@ -73,6 +73,9 @@ class ArbitrageurSpec(StrictModel):
     bid_share: Fraction = 0.5
     min_profit_usd: Annotated[float, Field(ge=0)] = 1.0
     gas: Annotated[int, Field(ge=21_000)] = 150_000
+    private_bundles: bool = True
+    """Send through a builder bundle (a trade that no longer pays is dropped, free); False:
+    public mempool, where a reverted arbitrage still pays gas."""
 
     def check(self, scn: ScenarioBase) -> Problems:
         pools = {m.name: m for m in scn.markets if m.kind == "uniswap-v2"}
@@ -95,6 +98,7 @@ def build_arbitrageur(spec: ArbitrageurSpec, wb: WorldBuilder) -> None:
     agent = Arbitrageur(
         world, name=spec.name, pool=world.markets[spec.pool], venue=world.markets[spec.venue],
         bid_share=spec.bid_share, min_profit_usd=_usd_e8(spec.min_profit_usd), gas=spec.gas,
+        private_bundles=spec.private_bundles,
     )
     for token, amount in spec.capital.items():
         world.ledger.mint(token, agent.address, amount)

@@ -71,7 +71,7 @@ def test_default_scenario_loads(default_path: Path) -> None:
     scenario = load_scenario(default_path)
     assert scenario.name == "two-pools-eth-crash"
     assert [m.name for m in scenario.markets] == ["weth-usdc", "aave-weth", "cex"]
-    assert scenario.tokens["AAVE"].genesis_supply == 16_000_000 * 10**18
+    assert scenario.tokens["AAVE"].genesis_supply == 15_850_000 * 10**18
 
 
 def test_scenario_from_dict_matches_file(scn: dict[str, Any], default_path: Path) -> None:
