@@ -105,3 +105,17 @@ def test_summary_profit_is_net_of_gas_paid_for_reverts() -> None:
     assert meek["profit_usd"] == round(-refused.gas_cost_usd / 1e8, 2)
     (liq,) = result.records.of_type(PositionLiquidated)
     assert result.summary["agents"]["bold"]["profit_usd"] == round(liq.profit_usd / 1e8, 2)
+
+
+def test_arbitrage_is_limited_by_venue_inventory_instead_of_failing() -> None:
+    data = _with_arbitrage()
+    data["markets"][-1]["inventory"] = {"WETH": "2 WETH", "USDC": "4000 USDC"}  # a shallow venue
+    result = defisim.simulate(defisim.scenario_from_dict(data))
+    ledger = result.world.ledger
+    arbs = result.records.of_type(ArbitrageExecuted)
+    assert arbs and all(a.token_in == "USDC" for a in arbs)  # pool below venue: buy WETH, sell on venue
+    # every WETH it bought was sold on the venue for USDC the venue actually had
+    paid_out = sum(a.amount_in + a.profit_usd // 100 + a.gas_cost_usd // 100 for a in arbs)
+    assert paid_out <= 4000 * USDC
+    assert 0 <= ledger.balance_of("USDC", "venue:cex") < 4000 * USDC
+    assert ledger.conservation_errors() == []

@@ -616,3 +616,10 @@ def test_error_is_raised_without_a_chained_pydantic_traceback(scn: dict[str, Any
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(scn)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_base_fee_below_one_wei_is_rejected(scn: dict) -> None:
+    scn["chain"]["base_fee_gwei"] = 1e-12
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(scn)
+    assert any(path == "chain.base_fee_gwei" for path, _ in info.value.problems)
