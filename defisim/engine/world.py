@@ -69,7 +69,6 @@ class World:
         gas_asset: str,
         gas_demand: GasDemand,
         flash_loan_fee_bps: int,
-        rng: np.random.Generator,
     ) -> None:
         self.env = simpy.Environment()
         self.clock = BlockClock(self.env, block_time_s, start_timestamp)
@@ -80,7 +79,6 @@ class World:
         self.gas_asset = gas_asset
         self.gas_demand = gas_demand
         self.flash_loan_fee_bps = flash_loan_fee_bps
-        self.rng = rng
         self.markets: dict[str, Any] = {}
         self.oracles: dict[str, Any] = {}
         self.protocols: dict[str, Any] = {}

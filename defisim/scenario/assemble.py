@@ -8,7 +8,7 @@ draws of the others.
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from typing import Any, NoReturn
 
 import numpy as np
@@ -47,7 +47,6 @@ class WorldBuilder:
                 chain.demand_elasticity, gwei_to_wei(chain.base_fee_gwei),
             ),
             flash_loan_fee_bps=chain.flash_loan_fee_bps,
-            rng=self.rng("world"),
         )
         self.world.sample_every_blocks = scenario.run.sample_every_blocks
         self.world.check_every_blocks = scenario.run.check_invariants_every_blocks
@@ -55,7 +54,8 @@ class WorldBuilder:
 
     def rng(self, *key: Any) -> np.random.Generator:
         """A generator for the named stream (same seed and name -> same draws)."""
-        tag = zlib.crc32("/".join(str(k) for k in key).encode())
+        digest = hashlib.sha256("/".join(str(k) for k in key).encode()).digest()
+        tag = int.from_bytes(digest[:16], "big")
         child = np.random.SeedSequence(self._seq.entropy, spawn_key=(tag,))
         return np.random.default_rng(child)
 
