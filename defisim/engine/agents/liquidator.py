@@ -201,14 +201,19 @@ class Liquidator:
         indexes do not move within a block (one timestamp), so the quote stays exact until the
         account itself or a price changes.
         """
+        quote = self._quote(pname, pool, now, account, collateral, debt, amount)
+        return quote if hasattr(quote, "debt_repaid") else None
+
+    def _quote(self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str,
+               amount: int) -> Any:
+        """The protocol's quote or refusal for requesting ``amount`` (see :meth:`_preview`)."""
         cache = self.world.planning_cache
         key = ("quote", pname, account, collateral, debt, amount)
         version = (pool.account_version(account), self.world.oracle_epoch())
         hit = cache.get(key)
         if hit is None or hit[0] != version:
-            quote = pool.quote_liquidation(now, collateral, debt, account, amount)
-            hit = cache[key] = (version, quote)
-        return hit[1] if hasattr(hit[1], "debt_repaid") else None
+            hit = cache[key] = (version, pool.quote_liquidation(now, collateral, debt, account, amount))
+        return hit[1]
 
     def _fundable(self, debt: str, amount: int) -> int:
         if self.flash_loans:
@@ -230,11 +235,10 @@ class Liquidator:
         pool = world.protocols[plan.protocol]
         block, now = world.block, world.now()
         amount = self._fundable(plan.debt_asset, plan.debt_to_cover)
-        quote = self._preview(plan.protocol, pool, now, plan.account, plan.collateral_asset,
-                              plan.debt_asset, amount)
-        if quote is None:
-            refusal = pool.quote_liquidation(now, plan.collateral_asset, plan.debt_asset, plan.account, amount)
-            return self._fail(plan, tip, refusal.reason)
+        quote = self._quote(plan.protocol, pool, now, plan.account, plan.collateral_asset,
+                            plan.debt_asset, amount)
+        if not hasattr(quote, "debt_repaid"):
+            return self._fail(plan, tip, quote.reason)
         fee = self._flash_fee(plan.debt_asset, quote.debt_repaid)
         borrowed = max(0, quote.debt_repaid - ledger.balance_of(plan.debt_asset, self.address))
         proceeds = self.router.quote(plan.collateral_asset, plan.debt_asset, quote.collateral_seized)
