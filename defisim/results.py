@@ -109,7 +109,7 @@ def _usd(x: int) -> float:
 
 def summarize(result: Result) -> dict[str, Any]:
     """Summary figures (see :attr:`Result.summary`)."""
-    log = result.records
+    log = _ByType(result.records)
     liqs = log.of_type(PositionLiquidated)
     per_protocol: dict[str, dict[str, Any]] = {}
     for name in result.protocols:
@@ -198,3 +198,16 @@ def _sum_by_asset(records: list[InsuranceFundFunded], protocol: str) -> dict[str
         if r.protocol == protocol:
             out[r.asset] = out.get(r.asset, 0) + r.amount
     return out
+
+
+class _ByType:
+    """The record log grouped by record type once, so each figure reads only its records."""
+
+    def __init__(self, records: RecordLog) -> None:
+        self._groups: dict[type, list[Any]] = {}
+        for record in records:
+            self._groups.setdefault(type(record), []).append(record)
+
+    def of_type(self, cls: type) -> list[Any]:
+        """Records of exactly ``cls`` (record types are not subclassed), in log order."""
+        return self._groups.get(cls, [])
