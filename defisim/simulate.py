@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
+from defisim.errors import ScenarioError
 from defisim.results import PoolInfo, Result
 from defisim.scenario.assemble import build_world
 from defisim.scenario.loader import cross_reference_problems
 from defisim.scenario.models import ScenarioBase
-from defisim.errors import ScenarioError
 
 
 def package_version() -> str:

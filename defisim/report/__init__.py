@@ -10,7 +10,12 @@ results folder is never destroyed unless ``overwrite=True`` (and then only after
 is complete). The plot functions can also be called on their own.
 """
 
-from defisim.report.files import RESULT_FILES, read_records, records_table, write_results
+from defisim.report.files import (
+    RESULT_FILES,
+    read_records,
+    records_table,
+    write_results,
+)
 from defisim.report.plots import plot_health, plot_prices, plot_solvency
 
 __all__ = [

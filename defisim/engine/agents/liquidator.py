@@ -27,7 +27,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from defisim.engine.blockspace import Tx
-from defisim.engine.records import BadDebtRealized, LiquidationRefused, PositionLiquidated
+from defisim.engine.records import (
+    BadDebtRealized,
+    LiquidationRefused,
+    PositionLiquidated,
+)
 from defisim.errors import InvariantViolation
 
 if TYPE_CHECKING:

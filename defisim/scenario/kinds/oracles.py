@@ -17,7 +17,13 @@ from defisim.engine.oracles.chainlink import ChainlinkFeed
 from defisim.engine.oracles.delayed import DelayedOracle
 from defisim.engine.oracles.twap import TwapOracle
 from defisim.scenario.base import Name, StrictModel, fraction_to_bps
-from defisim.scenario.kinds._common import Problems, Seconds, names, need_name, need_token
+from defisim.scenario.kinds._common import (
+    Problems,
+    Seconds,
+    names,
+    need_name,
+    need_token,
+)
 from defisim.units import price_to_e8
 
 if TYPE_CHECKING:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from defisim.engine.protocols.aave_v3.config import ReserveConfig, ReserveParams
-from defisim.engine.protocols.aave_v3.pool import (
-    MAX_AMOUNT,
+from defisim.engine.protocols.aave_v3.outcomes import (
     AaveError,
-    AavePool,
     AaveSnapshot,
     AccountData,
     AccountSnapshot,
@@ -15,6 +13,7 @@ from defisim.engine.protocols.aave_v3.pool import (
     LiquidationRefusal,
     ReserveSnapshot,
 )
+from defisim.engine.protocols.aave_v3.pool import MAX_AMOUNT, AavePool
 
 __all__ = [
     "MAX_AMOUNT",

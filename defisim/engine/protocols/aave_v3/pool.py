@@ -15,7 +15,7 @@ contract's order of operations and with its rounding (see each method's docstrin
 ``socialize_deficit``  defisim extension (not in Aave): suppliers absorb the deficit
 =====================  ==========================================================
 
-Atomicity: every action runs in a :class:`_Tx` overlay (copy-on-write reserves, balances and
+Atomicity: every action runs in a :class:`~defisim.engine.protocols.aave_v3._overlay.Overlay` (copy-on-write reserves, balances and
 flags); a failed check raises before anything is committed, like a reverted transaction.
 ``preview_liquidation`` runs the same code and discards the overlay, so preview == apply.
 
@@ -32,7 +32,7 @@ and rates RAY; health factor WAD; percentages bps.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from defisim.engine.fixedpoint import (
     wad_div,
 )
 from defisim.engine.ledger import Ledger
+from defisim.engine.protocols.aave_v3._overlay import Overlay
 from defisim.engine.protocols.aave_v3._screen import HealthScreen
 from defisim.engine.protocols.aave_v3.config import ReserveConfig
 from defisim.engine.protocols.aave_v3.interest import (
@@ -64,7 +65,17 @@ from defisim.engine.protocols.aave_v3.interest import (
     v_burn_scaled,
     v_mint_scaled,
 )
-from defisim.errors import DefisimError, InsufficientBalanceError
+from defisim.engine.protocols.aave_v3.outcomes import (
+    AaveError,
+    AaveSnapshot,
+    AccountData,
+    AccountSnapshot,
+    LiquidationOutcome,
+    LiquidationQuote,
+    LiquidationRefusal,
+    ReserveSnapshot,
+)
+from defisim.errors import InsufficientBalanceError
 
 __all__ = [
     "AavePool",
@@ -98,270 +109,6 @@ MIN_LEFTOVER_BASE = MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD // 2
 """``LiquidationLogic.MIN_LEFTOVER_BASE``: 1,000 USD (base, 8 dp)."""
 
 
-class AaveError(DefisimError, ValueError):
-    """An action the contract would revert. ``reason`` is the Aave error name.
-
-    Aave 3.6 uses custom errors (``HealthFactorNotBelowThreshold()``); ``reason`` is that
-    name in SCREAMING_SNAKE_CASE (``HEALTH_FACTOR_NOT_BELOW_THRESHOLD``). Solidity arithmetic
-    panics (e.g. a withdrawal larger than the pool's cash) are ``ARITHMETIC_UNDERFLOW``.
-    """
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-
-
-# --- results ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class AccountData:
-    """``GenericLogic.calculateUserAccountData`` output.
-
-    ``total_collateral_base``/``total_debt_base``: USD 8 dp; ``avg_ltv`` and
-    ``avg_liquidation_threshold``: bps; ``health_factor``: WAD (``MAX_AMOUNT`` with no debt).
-    """
-
-    total_collateral_base: int
-    total_debt_base: int
-    avg_ltv: int
-    avg_liquidation_threshold: int
-    health_factor: int
-    has_zero_ltv_collateral: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LiquidationOutcome:
-    """A liquidation that succeeds (or would, for a preview). Amounts in token base units.
-
-    ``debt_repaid``: debt-token units paid by the liquidator; ``collateral_seized``:
-    collateral-token units the liquidator receives (underlying); ``protocol_fee``:
-    collateral-token units moved as aTokens to the treasury; ``health_before/after``: WAD;
-    ``deficits``: ``(asset, debt-token units)`` newly booked as reserve deficit (bad debt);
-    ``*_usd``: USD 8 dp at the oracle prices used (rounded down); ``max_liquidatable_debt``:
-    the close-factor cap in debt-token units.
-    """
-
-    collateral_asset: str
-    debt_asset: str
-    user: str
-    debt_repaid: int
-    collateral_seized: int
-    protocol_fee: int
-    health_before: int
-    health_after: int
-    deficits: tuple[tuple[str, int], ...]
-    deficits_usd: tuple[tuple[str, int], ...]
-    debt_repaid_usd: int
-    collateral_seized_usd: int
-    collateral_price: int
-    debt_price: int
-    max_liquidatable_debt: int
-    collateral_disabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LiquidationRefusal:
-    """A liquidation the contract would revert; ``reason`` is the Aave error name."""
-
-    reason: str
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ReserveSnapshot:
-    """Stored state of one reserve (as ``getReserveData`` returns it) plus totals.
-
-    Indexes and rates RAY; scaled totals in scaled units; ``virtual_underlying_balance`` and
-    ``deficit`` base units; ``accrued_to_treasury`` scaled aTokens; timestamps unix seconds.
-    """
-
-    asset: str
-    liquidity_index: int
-    variable_borrow_index: int
-    current_liquidity_rate: int
-    current_variable_borrow_rate: int
-    scaled_total_supply: int
-    scaled_total_debt: int
-    virtual_underlying_balance: int
-    accrued_to_treasury: int
-    deficit: int
-    last_update_timestamp: int
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSnapshot:
-    """Scaled balances (non-zero only) and flags of one account, assets in reserve order."""
-
-    account: str
-    scaled_collateral: tuple[tuple[str, int], ...]
-    scaled_debt: tuple[tuple[str, int], ...]
-    collateral_enabled: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AaveSnapshot:
-    """Frozen, ``==``-comparable state of the whole pool at ``timestamp``."""
-
-    name: str
-    timestamp: int
-    reserves: tuple[ReserveSnapshot, ...]
-    accounts: tuple[AccountSnapshot, ...]
-
-
-# --- transaction overlay --------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Tx:
-    """Copy-on-write view of the pool for one action; ``commit`` writes it back."""
-
-    pool: AavePool
-    reserves: dict[str, ReserveState] = field(default_factory=dict)
-    a: dict[tuple[str, str], int] = field(default_factory=dict)
-    d: dict[tuple[str, str], int] = field(default_factory=dict)
-    coll: dict[str, set[str]] = field(default_factory=dict)
-    borrow: dict[str, set[str]] = field(default_factory=dict)
-    moves: list[tuple[str, str, str, int]] = field(default_factory=list)
-    cash: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    # reserves
-    def reserve(self, asset: str) -> ReserveState:
-        """Writable copy of a reserve (the same object for the rest of the action)."""
-        r = self.reserves.get(asset)
-        if r is None:
-            r = self.pool._reserve(asset).copy()
-            self.reserves[asset] = r
-        return r
-
-    def reserve_ro(self, asset: str) -> ReserveState:
-        """Current reserve state, not to be mutated."""
-        r = self.reserves.get(asset)
-        return self.pool._reserve(asset) if r is None else r
-
-    # balances
-    def a_scaled(self, asset: str, account: str) -> int:
-        v = self.a.get((asset, account))
-        return self.pool._a[asset].get(account, 0) if v is None else v
-
-    def d_scaled(self, asset: str, account: str) -> int:
-        v = self.d.get((asset, account))
-        return self.pool._d[asset].get(account, 0) if v is None else v
-
-    def coll_flags(self, account: str) -> set[str]:
-        s = self.coll.get(account)
-        if s is None:
-            s = set(self.pool._coll.get(account, ()))
-            self.coll[account] = s
-        return s
-
-    def borrow_flags(self, account: str) -> set[str]:
-        s = self.borrow.get(account)
-        if s is None:
-            s = set(self.pool._borrow.get(account, ()))
-            self.borrow[account] = s
-        return s
-
-    def coll_ro(self, account: str) -> set[str] | frozenset[str]:
-        s = self.coll.get(account)
-        return self.pool._coll.get(account, frozenset()) if s is None else s
-
-    def borrow_ro(self, account: str) -> set[str] | frozenset[str]:
-        s = self.borrow.get(account)
-        return self.pool._borrow.get(account, frozenset()) if s is None else s
-
-    # token movements (scaled tokens: ScaledBalanceTokenBase)
-    def a_mint(self, asset: str, account: str, scaled: int) -> bool:
-        """``_mintScaled`` on the aToken; returns True if the balance was zero before."""
-        if scaled == 0:
-            raise AaveError("INVALID_MINT_AMOUNT")
-        before = self.a_scaled(asset, account)
-        self.a[(asset, account)] = before + scaled
-        self.reserve(asset).scaled_total_supply += scaled
-        return before == 0
-
-    def a_burn(self, asset: str, account: str, scaled: int) -> bool:
-        """``_burnScaled`` on the aToken; returns True if the balance is zero after."""
-        if scaled == 0:
-            raise AaveError("INVALID_BURN_AMOUNT")
-        before = self.a_scaled(asset, account)
-        if scaled > before:
-            raise AaveError("ARITHMETIC_UNDERFLOW", f"burn {scaled} scaled > balance {before}")
-        self.a[(asset, account)] = before - scaled
-        self.reserve(asset).scaled_total_supply -= scaled
-        return before == scaled
-
-    def a_move(self, asset: str, src: str, dst: str, scaled: int) -> None:
-        """Scaled aToken transfer (``AToken._transfer``)."""
-        before = self.a_scaled(asset, src)
-        if scaled > before:
-            raise AaveError("ARITHMETIC_UNDERFLOW", f"transfer {scaled} scaled > balance {before}")
-        self.a[(asset, src)] = before - scaled
-        self.a[(asset, dst)] = self.a_scaled(asset, dst) + scaled
-
-    def v_mint(self, asset: str, account: str, scaled: int) -> int:
-        """``VariableDebtToken.mint``; returns the new scaled total supply."""
-        if scaled == 0:
-            raise AaveError("INVALID_MINT_AMOUNT")
-        self.d[(asset, account)] = self.d_scaled(asset, account) + scaled
-        r = self.reserve(asset)
-        r.scaled_total_debt += scaled
-        return r.scaled_total_debt
-
-    def v_burn(self, asset: str, account: str, scaled: int) -> tuple[bool, int]:
-        """``VariableDebtToken.burn``; returns (no debt left, new scaled total supply)."""
-        if scaled == 0:
-            raise AaveError("INVALID_BURN_AMOUNT")
-        before = self.d_scaled(asset, account)
-        if scaled > before:
-            raise AaveError("ARITHMETIC_UNDERFLOW", f"burn {scaled} scaled debt > {before}")
-        self.d[(asset, account)] = before - scaled
-        r = self.reserve(asset)
-        r.scaled_total_debt -= scaled
-        return before == scaled, r.scaled_total_debt
-
-    # underlying movements (ledger), checked now, applied at commit
-    def transfer(self, token: str, src: str, dst: str, amount: int) -> None:
-        if amount == 0:
-            return
-        have = self.pool.ledger.balance_of(token, src) + self.cash.get((token, src), 0)
-        if have < amount:
-            raise InsufficientBalanceError(token, src, have, amount)
-        self.cash[(token, src)] = self.cash.get((token, src), 0) - amount
-        self.cash[(token, dst)] = self.cash.get((token, dst), 0) + amount
-        self.moves.append((token, src, dst, amount))
-
-    def commit(self) -> None:
-        """Write every change back to the pool and the ledger; refresh screen rows."""
-        pool = self.pool
-        pool._state.update(self.reserves)
-        touched: set[str] = set()
-        for (asset, acct), v in self.a.items():
-            book = pool._a[asset]
-            if v:
-                book[acct] = v
-            else:
-                book.pop(acct, None)
-            touched.add(acct)
-        for (asset, acct), v in self.d.items():
-            book = pool._d[asset]
-            if v:
-                book[acct] = v
-            else:
-                book.pop(acct, None)
-            touched.add(acct)
-        for acct, s in self.coll.items():
-            pool._coll[acct] = s
-            touched.add(acct)
-        for acct, s in self.borrow.items():
-            pool._borrow[acct] = s
-            touched.add(acct)
-        for token, src, dst, amount in self.moves:
-            pool.ledger.transfer(token, src, dst, amount)
-        for acct in touched:
-            pool._refresh_row(acct)
-            pool._account_versions[acct] = pool._account_versions.get(acct, 0) + 1
-
-
 # --- liquidation working variables ------------------------------------------------------------------
 
 @dataclass(slots=True)
@@ -383,19 +130,6 @@ class _LiqVars:
     actual_collateral: int = 0
     protocol_fee: int = 0
     collateral_to_liquidate_base: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LiquidationQuote:
-    """Amounts of a possible liquidation (see :meth:`AavePool.quote_liquidation`).
-
-    ``debt_repaid`` in debt-token base units, ``collateral_seized`` (to the liquidator) in
-    collateral-token base units, ``health_before`` WAD.
-    """
-
-    debt_repaid: int
-    collateral_seized: int
-    health_before: int
 
 
 class AavePool:
@@ -464,7 +198,7 @@ class AavePool:
 
     # --- GenericLogic -------------------------------------------------------------------------
 
-    def _account_data(self, tx: _Tx, now: int, user: str) -> AccountData:
+    def _account_data(self, tx: Overlay, now: int, user: str) -> AccountData:
         """``GenericLogic.calculateUserAccountData`` over the overlay ``tx`` at ``now``.
 
         Per reserve in id order, where the user has the collateral or borrowing flag:
@@ -511,16 +245,16 @@ class AavePool:
 
     def account_data(self, now: int, account: str) -> AccountData:
         """Exact account data at ``now`` (view; nothing is written)."""
-        return self._account_data(_Tx(self), now, account)
+        return self._account_data(Overlay(self), now, account)
 
-    def _validate_health_factor(self, tx: _Tx, now: int, user: str) -> AccountData:
+    def _validate_health_factor(self, tx: Overlay, now: int, user: str) -> AccountData:
         """``ValidationLogic.validateHealthFactor``: HF >= 1 after the action."""
         data = self._account_data(tx, now, user)
         if data.health_factor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD:
             raise AaveError("HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD")
         return data
 
-    def _validate_hf_and_ltv_zero(self, tx: _Tx, now: int, user: str, asset: str) -> None:
+    def _validate_hf_and_ltv_zero(self, tx: Overlay, now: int, user: str, asset: str) -> None:
         """``ValidationLogic.validateHFAndLtvzero`` (withdraw of collateral with debt)."""
         data = self._validate_health_factor(tx, now, user)
         if data.has_zero_ltv_collateral and tx.reserve_ro(asset).config.ltv != 0:
@@ -528,7 +262,7 @@ class AavePool:
 
     # --- supply / withdraw ------------------------------------------------------------------------
 
-    def _supply(self, tx: _Tx, now: int, account: str, asset: str, amount: int) -> None:
+    def _supply(self, tx: Overlay, now: int, account: str, asset: str, amount: int) -> None:
         """``SupplyLogic.executeSupply`` (onBehalfOf = account) inside ``tx``."""
         self._check_amount(amount)
         r = tx.reserve(asset)
@@ -553,7 +287,7 @@ class AavePool:
         scaled aTokens, move the virtual balance, and on the first supply enable the asset as
         collateral when its LTV is non-zero.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         self._supply(tx, now, account, asset, amount)
         tx.commit()
 
@@ -564,12 +298,12 @@ class AavePool:
         (all scaled for max, paying ``rayMulFloor(scaled, index)``), then if the asset was
         collateral and the user borrows, require HF >= 1 (``validateHFAndLtvzero``).
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         out = self._withdraw(tx, now, account, asset, amount, to=account)
         tx.commit()
         return out
 
-    def _withdraw(self, tx: _Tx, now: int, account: str, asset: str, amount: int, to: str) -> int:
+    def _withdraw(self, tx: Overlay, now: int, account: str, asset: str, amount: int, to: str) -> int:
         self._check_amount(amount)
         r = tx.reserve(asset)
         cache = r.cache()
@@ -611,7 +345,7 @@ class AavePool:
         virtual balance; pay out; then ``validateHFAndLtv``: average LTV != 0, HF >= 1 and
         ``collateral >= percentDivCeil(debt, avgLtv)`` (all in base currency).
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         self._execute_borrow(tx, now, account, asset, amount)
         tx.commit()
 
@@ -623,14 +357,14 @@ class AavePool:
         The same supply and borrow logic in sequence, committed once: nothing is written if
         any step is refused, and the final state equals the separate calls'.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         for asset, amount in supplies.items():
             self._supply(tx, now, account, asset, amount)
         for asset, amount in borrows.items():
             self._execute_borrow(tx, now, account, asset, amount)
         tx.commit()
 
-    def _execute_borrow(self, tx: _Tx, now: int, account: str, asset: str, amount: int) -> None:
+    def _execute_borrow(self, tx: Overlay, now: int, account: str, asset: str, amount: int) -> None:
         """``BorrowLogic.executeBorrow`` inside ``tx`` (see :meth:`borrow`)."""
         self._check_amount(amount)
         r = tx.reserve(asset)
@@ -662,7 +396,7 @@ class AavePool:
         clear the borrowing flag when no scaled debt is left. Returns the payback.
         """
         self._check_amount(amount)
-        tx = _Tx(self)
+        tx = Overlay(self)
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
@@ -687,7 +421,7 @@ class AavePool:
 
     def _liquidation_vars(
         self,
-        tx: _Tx,
+        tx: Overlay,
         now: int,
         collateral_asset: str,
         debt_asset: str,
@@ -787,7 +521,7 @@ class AavePool:
 
     def _burn_debt_tokens(
         self,
-        tx: _Tx,
+        tx: Overlay,
         cache: ReserveCache,
         debt_asset: str,
         user: str,
@@ -814,7 +548,7 @@ class AavePool:
 
     def _liquidate(
         self,
-        tx: _Tx,
+        tx: Overlay,
         now: int,
         liquidator: str | None,
         collateral_asset: str,
@@ -911,7 +645,7 @@ class AavePool:
         """
         try:
             v, _, _ = self._liquidation_vars(
-                _Tx(self), now, collateral_asset, debt_asset, user, debt_to_cover, None
+                Overlay(self), now, collateral_asset, debt_asset, user, debt_to_cover, None
             )
         except AaveError as exc:
             return LiquidationRefusal(exc.reason, exc.detail)
@@ -925,7 +659,7 @@ class AavePool:
         Does not check the liquidator's funds or self-liquidation (no liquidator is named).
         """
         try:
-            return self._liquidate(_Tx(self), now, None, collateral_asset, debt_asset, user, debt_to_cover)
+            return self._liquidate(Overlay(self), now, None, collateral_asset, debt_asset, user, debt_to_cover)
         except AaveError as exc:
             return LiquidationRefusal(exc.reason, exc.detail)
 
@@ -948,7 +682,7 @@ class AavePool:
         liquidator without enough debt tokens is refused with
         ``TRANSFER_AMOUNT_EXCEEDS_BALANCE``.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         try:
             out = self._liquidate(tx, now, liquidator, collateral_asset, debt_asset, user, debt_to_cover)
         except AaveError as exc:
@@ -969,7 +703,7 @@ class AavePool:
         """
         try:
             v, _, _ = self._liquidation_vars(
-                _Tx(self), now, collateral_asset, debt_asset, user, MAX_AMOUNT, None, True
+                Overlay(self), now, collateral_asset, debt_asset, user, MAX_AMOUNT, None, True
             )
         except AaveError:
             return 0
@@ -996,7 +730,7 @@ class AavePool:
         r0 = self._reserve(asset)
         if r0.deficit == 0:
             raise AaveError("RESERVE_NOT_IN_DEFICIT")
-        tx = _Tx(self)
+        tx = Overlay(self)
         if tx.borrow_ro(payer):
             raise AaveError("USER_CANNOT_HAVE_DEBT")
         self._supply(tx, now, payer, asset, min(amount, r0.deficit))
@@ -1025,7 +759,7 @@ class AavePool:
         If the loss would take the index to zero, suppliers are wiped down to an index of 1
         and only the part they can absorb is written off. Returns the amount written off.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
@@ -1055,7 +789,7 @@ class AavePool:
         ``updateInterestRates`` with no liquidity change). A model of background activity, so
         that interest and treasury income accrue in a world where borrowers sit still.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
@@ -1071,7 +805,7 @@ class AavePool:
         Interest accrued by the withdrawal's own ``updateState`` stays in
         ``accrued_to_treasury`` for next time, as on chain.
         """
-        tx = _Tx(self)
+        tx = Overlay(self)
         r = tx.reserve(asset)
         if r.accrued_to_treasury:
             accrued = r.accrued_to_treasury
