@@ -81,6 +81,7 @@ class World:
         self.flash_loan_fee_bps = flash_loan_fee_bps
         self.markets: dict[str, Any] = {}
         self.oracles: dict[str, Any] = {}
+        self._oracle_list: list[Any] = []
         self.protocols: dict[str, Any] = {}
         self.agents: list[Agent] = []
         self.treasuries: dict[str, Any] = {}
@@ -142,6 +143,7 @@ class World:
 
     def add_oracle(self, name: str, oracle: Any) -> None:
         self.oracles[name] = oracle
+        self._oracle_list = list(self.oracles.values())
 
     def add_protocol(self, name: str, protocol: Any) -> None:
         self.protocols[name] = protocol
@@ -160,9 +162,16 @@ class World:
         if treasury is not None:
             treasury.note_liquidation_fee(asset, amount)
 
-    def oracle_epoch(self) -> tuple[int, ...]:
-        """Changes whenever any oracle publishes a new answer (for agents' caches)."""
-        return tuple(o.version for o in self.oracles.values())
+    def oracle_epoch(self) -> int:
+        """Changes whenever any oracle publishes a new answer (for agents' caches).
+
+        The sum of the oracles' versions: each only ever grows, so the sum changes exactly
+        when one of them does.
+        """
+        total = 0
+        for oracle in self._oracle_list:
+            total += oracle.version
+        return total
 
     def emit(self, records: Iterable[Record]) -> None:
         """Append records to the log."""

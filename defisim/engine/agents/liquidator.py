@@ -167,7 +167,7 @@ class Liquidator:
         if full is None:
             return None
         already = planned_sales.get(pair, 0)
-        sold_before = self.router.quote(collateral, debt, already) if already else 0
+        sold_before = self._planning_quote(collateral, debt, already) if already else 0
         gas_usd = self.world.gas_cost_usd(self.gas, 0)
         own = self.world.ledger.balance_of(debt, self.address)
         repaid, seized = full.debt_repaid, full.collateral_seized
@@ -177,7 +177,7 @@ class Liquidator:
             if part == 0:
                 break
             part_seized = seized if k == 0 else seized * part // repaid
-            proceeds = self.router.quote(collateral, debt, already + part_seized) - sold_before
+            proceeds = self._planning_quote(collateral, debt, already + part_seized) - sold_before
             cost = part + self._flash_fee_for(part, own)
             profit = _usd(pool, debt, proceeds - cost) - gas_usd
             if options and profit <= options[-1][0]:
@@ -195,6 +195,16 @@ class Liquidator:
             planned_sales[pair] = already + part_seized
             return LiquidationPlan(pname, account, collateral, debt, request, profit)
         return None
+
+    def _planning_quote(self, collateral: str, debt: str, amount: int) -> int:
+        """AMM proceeds of selling ``amount`` at the start-of-block state (memoised: no pool
+        moves while agents plan, and competing liquidators quote the same sizes)."""
+        cache = self.world.planning_cache
+        key = ("route", collateral, debt, amount)
+        out = cache.get(key)
+        if out is None:
+            out = cache[key] = self.router.quote(collateral, debt, amount)
+        return out
 
     def _preview(
         self, pname: str, pool: Any, now: int, account: str, collateral: str, debt: str, amount: int
