@@ -41,6 +41,13 @@ def register(kind: str, section: str, spec: type[BaseModel], build: Callable[[An
         listener()
 
 
+def unregister(kind: str, section: str) -> None:
+    """Remove a registered kind (e.g. a test's plug-in); unknown kinds are ignored."""
+    if _KINDS.get(section, {}).pop(kind, None) is not None:
+        for listener in _listeners:
+            listener()
+
+
 def kinds(section: str) -> dict[str, ComponentKind]:
     """Registered kinds of ``section`` by name."""
     _ensure_builtins()
