@@ -141,20 +141,14 @@ class Overlay:
         pool = self.pool
         pool._state.update(self.reserves)
         touched: set[str] = set()
-        for (asset, acct), v in self.a.items():
-            book = pool._a[asset]
-            if v:
-                book[acct] = v
-            else:
-                book.pop(acct, None)
-            touched.add(acct)
-        for (asset, acct), v in self.d.items():
-            book = pool._d[asset]
-            if v:
-                book[acct] = v
-            else:
-                book.pop(acct, None)
-            touched.add(acct)
+        for changes, books in ((self.a, pool._a), (self.d, pool._d)):
+            for (asset, acct), v in changes.items():
+                book = books[asset]
+                if v:
+                    book[acct] = v
+                else:
+                    book.pop(acct, None)
+                touched.add(acct)
         for acct, s in self.coll.items():
             pool._coll[acct] = s
             touched.add(acct)
