@@ -121,6 +121,46 @@ def check(
                   f"{n} components, {spec.chain.blocks} blocks, digest {spec.digest()}")
 
 
+def default_validation_scenario() -> Path:
+    """The bundled validation scenario (scenarios/validation/aave_v36.yaml)."""
+    return Path(__file__).resolve().parents[2] / "scenarios" / "validation" / "aave_v36.yaml"
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file; default: the bundled validation scenario")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's)")] = None,
+    blocks: Annotated[int | None, typer.Option(help="Blocks to simulate (default: chain.blocks)", min=1)] = None,
+) -> None:
+    """Run a scenario in the simulator and on real contracts (local Anvil); compare to the wei.
+
+    Exit 0 when every liquidation and the final state match exactly, 1 on any mismatch,
+    2 on bad input or a chain toolchain problem.
+    """
+    from defisim.chain.errors import ChainError
+    from defisim.chain.validate import validate_scenario
+    from defisim.cli.validation_tables import validation_tables
+
+    spec = _load(scenario if scenario is not None else default_validation_scenario())
+    try:
+        with err_console.status("simulating, deploying real contracts on a local Anvil, replaying..."):
+            report = validate_scenario(spec, seed=seed, blocks=blocks)
+    except ScenarioError as exc:
+        _scenario_problem(exc)
+    except ChainError as exc:
+        _fail(str(exc))
+    for table in validation_tables(report):
+        console.print(table)
+    n = report.mismatch_count
+    liqs = sum(len(p.liquidations) for p in report.protocols)
+    if n:
+        console.print(f"[bold red]{n} mismatch(es)[/] between the simulator and the contracts")
+        raise typer.Exit(1)
+    console.print(f"[green]match[/]: {liqs} liquidation(s) and the final state of "
+                  f"{len(report.protocols)} protocol(s) are identical to the wei; simulator "
+                  f"{report.simulator_seconds:.2f}s, chain {report.chain_seconds:.2f}s")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checking)."""

@@ -1,0 +1,287 @@
+"""Aave V3 on a local chain: deploy a real market, act on it, read it into an ``AaveSnapshot``.
+
+Two variants of real bytecode:
+
+* ``aave-v3.0``: the compiled Hardhat artifacts of ``@aave/core-v3@1.19.3`` (Aave 3.0.x);
+  ``Pool`` links seven logic libraries, ``PoolConfigurator`` links ``ConfiguratorLogic``.
+* ``aave-v3.6``: ``@aave-dao/aave-v3-origin@3.6.0`` compiled from source by
+  ``contracts/build.mjs`` (one rate strategy for all reserves, passed to the pool's
+  constructor; rate data per reserve in bps).
+
+Prices come from one :file:`contracts/src/SettableAggregator.sol` per asset behind
+``AaveOracle``; tokens are :file:`contracts/src/TestToken.sol` (anyone may mint, so the
+backend mints each account what an action needs, as the simulator backend does).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from defisim.chain.artifacts import link, load_artifact, node_modules_dir
+from defisim.chain.backend import MarketSpec
+from defisim.chain.errors import ChainError
+from defisim.chain.rpc import Contract, LocalNode, Receipt, address_of
+from defisim.engine.protocols.aave_v3.outcomes import (
+    AaveSnapshot,
+    AccountSnapshot,
+    ReserveSnapshot,
+)
+
+__all__ = ["AaveChain", "aave_reason", "deploy_contract"]
+
+UINT256_MAX = 2**256 - 1
+DEPLOYER = address_of("deployer")
+LIQUIDATION_CALL = "0x" + keccak(text="LiquidationCall(address,address,address,uint256,uint256,address,bool)").hex()
+TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+
+_LIBS_30 = ("SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic",
+            "PoolLogic", "FlashLoanLogic")
+
+
+def deploy_contract(node: LocalNode, family: str, name: str, args: tuple[Any, ...] = (),
+                    libraries: dict[str, str] | None = None, timestamp: int | None = None) -> Contract:
+    """Deploy ``name`` from ``family`` with constructor ``args``; mine; return a handle."""
+    art = load_artifact(family, name)
+    code = bytes.fromhex(link(art, libraries or {}).removeprefix("0x"))
+    ctor = next((i for i in art.abi if i.get("type") == "constructor"), None)
+    if ctor:
+        from defisim.chain.rpc import _type_of
+
+        code += abi_encode([_type_of(p) for p in ctor["inputs"]], list(args))
+    node.send(DEPLOYER, None, code, what=f"deploy {family}:{name}")
+    (receipt,) = node.mine(timestamp)
+    if not receipt.contract_address:
+        raise ChainError(f"deploy {family}:{name}: no contract address")
+    return Contract(node, receipt.contract_address, art.abi)
+
+
+@cache
+def _errors_30() -> dict[str, str]:
+    """Aave 3.0 error codes ('45') to names, read from the installed ``Errors.sol``."""
+    src = Path(node_modules_dir(), "@aave/core-v3/contracts/protocol/libraries/helpers/Errors.sol").read_text()
+    return {code: name for name, code in re.findall(r"string public constant (\w+) = '(\d+)'", src)}
+
+
+def aave_reason(raw: str) -> str:
+    """Normalise a revert to the simulator's reason names (SCREAMING_SNAKE_CASE)."""
+    if raw.isdigit():
+        return _errors_30().get(raw, raw)
+    name = raw.split("(", 1)[0]
+    if name.startswith("Panic"):
+        return {"Panic(0x11)": "ARITHMETIC_UNDERFLOW"}.get(raw, raw)
+    if re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+    return raw
+
+
+@dataclass
+class AaveChain:
+    """A deployed market and the name ↔ address maps the snapshot needs."""
+
+    node: LocalNode
+    spec: MarketSpec
+    pool: Contract
+    oracle_feeds: dict[str, Contract]
+    tokens: dict[str, Contract]
+    a_tokens: dict[str, Contract]
+    debt_tokens: dict[str, Contract]
+    accounts: dict[str, str] = field(default_factory=dict)  # name -> address
+    extra: dict[str, Contract] = field(default_factory=dict)  # provider, configurator, acl
+
+    @property
+    def version(self) -> str:
+        return self.spec.family.removeprefix("aave-v")
+
+    def address(self, name: str) -> str:
+        addr = self.accounts.get(name)
+        if addr is None:
+            addr = self.accounts[name] = address_of(name)
+        return addr
+
+    # --- deployment ------------------------------------------------------------------------
+
+    @classmethod
+    def deploy(cls, node: LocalNode, spec: MarketSpec, timestamp: int) -> AaveChain:
+        if spec.family == "aave-v3.0":
+            return _deploy_30(node, spec, timestamp)
+        if spec.family == "aave-v3.6":
+            from defisim.chain.adapters.aave_v36 import deploy_36
+
+            return deploy_36(node, spec, timestamp)
+        raise ChainError(f"not an Aave family: {spec.family}")
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def fund(self, who: str, asset: str, amount: int) -> None:
+        """Mint ``who`` up to ``amount`` of ``asset`` and approve the pool (queued)."""
+        addr = self.address(who)
+        token = self.tokens[asset]
+        have = token.call("balanceOf", addr)
+        if amount > have:
+            token.send(DEPLOYER, "mint", addr, amount - have)
+        token.send(addr, "approve", self.pool.address, UINT256_MAX)
+
+    def liquidation_event(self, receipt: Receipt) -> tuple[int, int]:
+        """(debt repaid, collateral to the liquidator) from the pool's ``LiquidationCall`` log."""
+        for log in receipt.logs:
+            if log["topics"][0] == LIQUIDATION_CALL and log["address"].lower() == self.pool.address.lower():
+                debt, collateral, _liquidator, _receive = abi_decode(
+                    ["uint256", "uint256", "address", "bool"], bytes.fromhex(log["data"][2:]))
+                return debt, collateral
+        raise ChainError(f"{receipt.tx_hash}: no LiquidationCall event")
+
+    def fee_transfer(self, receipt: Receipt, asset: str) -> int:
+        """Protocol fee: the collateral aToken's ``Transfer`` to the treasury in ``receipt``."""
+        a_token = self.a_tokens[asset].address.lower()
+        treasury = "0x" + "00" * 12 + self.address(self.spec.treasury)[2:].lower()
+        total = 0
+        for log in receipt.logs:
+            t = log["topics"]
+            if log["address"].lower() == a_token and t[0] == TRANSFER and t[2].lower() == treasury:
+                total += int(log["data"], 16)
+        return total
+
+    def account_health(self, who: str) -> int:
+        return int(self.pool.call("getUserAccountData", self.address(who))[5])
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def snapshot(self, now: int) -> AaveSnapshot:
+        """Read the pool into the simulator's :class:`AaveSnapshot` (stored, not accrued)."""
+        order = list(self.spec.tokens)
+        reserves = []
+        for asset in order:
+            addr = self.tokens[asset].address
+            data = self.pool.call("getReserveData", addr)
+            fields = _reserve_fields(self.version, data)
+            a_tok, d_tok = self.a_tokens[asset], self.debt_tokens[asset]
+            if self.version == "3.0":
+                virtual = self.tokens[asset].call("balanceOf", a_tok.address)
+                deficit = 0
+            else:
+                virtual = self.pool.call("getVirtualUnderlyingBalance", addr)
+                deficit = self.pool.call("getReserveDeficit", addr)
+            reserves.append(ReserveSnapshot(
+                asset=asset,
+                liquidity_index=fields["liquidityIndex"],
+                variable_borrow_index=fields["variableBorrowIndex"],
+                current_liquidity_rate=fields["currentLiquidityRate"],
+                current_variable_borrow_rate=fields["currentVariableBorrowRate"],
+                scaled_total_supply=a_tok.call("scaledTotalSupply"),
+                scaled_total_debt=d_tok.call("scaledTotalSupply"),
+                virtual_underlying_balance=virtual,
+                accrued_to_treasury=fields["accruedToTreasury"],
+                deficit=deficit,
+                last_update_timestamp=fields["lastUpdateTimestamp"],
+            ))
+        accounts = []
+        for name in sorted(self.accounts):
+            addr = self.accounts[name]
+            bitmap = self.pool.call("getUserConfiguration", addr)
+            bitmap = bitmap[0] if isinstance(bitmap, tuple) else bitmap
+            coll, debt = [], []
+            for asset in order:
+                s = self.a_tokens[asset].call("scaledBalanceOf", addr)
+                if s:
+                    coll.append((asset, s))
+                d = self.debt_tokens[asset].call("scaledBalanceOf", addr)
+                if d:
+                    debt.append((asset, d))
+            enabled = tuple(a for i, a in enumerate(order) if (bitmap >> (2 * i + 1)) & 1)
+            if coll or debt or enabled or bitmap:
+                accounts.append(AccountSnapshot(name, tuple(coll), tuple(debt), enabled))
+        return AaveSnapshot(self.spec.name, now, tuple(reserves), tuple(accounts))
+
+
+def _reserve_fields(version: str, data: tuple[Any, ...]) -> dict[str, int]:
+    """Named fields of ``getReserveData`` (3.0 and 3.6 lay the struct out differently)."""
+    (_config, liquidity_index, liquidity_rate, borrow_index, borrow_rate, *rest) = data
+    if version == "3.0":
+        _stable_rate, last_update, _id, *_addrs, accrued, _unbacked, _iso = rest
+    else:
+        # 3.6 ReserveDataLegacy: ..., currentStableBorrowRate (0), lastUpdateTimestamp, id,
+        # aToken, stableDebt, variableDebt, irStrategy, accruedToTreasury, unbacked, isoDebt
+        _stable_rate, last_update, _id, *_addrs, accrued, _unbacked, _iso = rest
+    return {
+        "liquidityIndex": liquidity_index, "currentLiquidityRate": liquidity_rate,
+        "variableBorrowIndex": borrow_index, "currentVariableBorrowRate": borrow_rate,
+        "lastUpdateTimestamp": last_update, "accruedToTreasury": accrued,
+    }
+
+
+def _deploy_30(node: LocalNode, spec: MarketSpec, ts: int) -> AaveChain:
+    fam = "aave-v3.0"
+
+    def dep(name: str, *args: Any, libraries: dict[str, str] | None = None, family: str = fam) -> Contract:
+        return deploy_contract(node, family, name, args, libraries, ts)
+
+    def run(c: Contract, fn: str, *args: Any) -> None:
+        c.send(DEPLOYER, fn, *args)
+        node.mine(ts)
+
+    provider = dep("PoolAddressesProvider", "defisim", DEPLOYER)
+    run(provider, "setACLAdmin", DEPLOYER)
+    acl = dep("ACLManager", provider.address)
+    run(provider, "setACLManager", acl.address)
+    run(acl, "addPoolAdmin", DEPLOYER)
+    libs: dict[str, str] = {}
+    for lib in _LIBS_30:
+        libs[lib] = dep(lib, libraries=libs).address
+    pool_impl = dep("Pool", provider.address, libraries=libs)
+    run(provider, "setPoolImpl", pool_impl.address)
+    cfg_logic = dep("ConfiguratorLogic")
+    cfg_impl = dep("PoolConfigurator", libraries={"ConfiguratorLogic": cfg_logic.address})
+    run(provider, "setPoolConfiguratorImpl", cfg_impl.address)
+    pool = Contract(node, provider.call("getPool"), load_artifact(fam, "Pool").abi)
+    configurator = Contract(node, provider.call("getPoolConfigurator"), cfg_impl.abi)
+
+    tokens = {s: dep("TestToken", s, s, d, family="defisim") for s, d in spec.tokens.items()}
+    feeds = {s: dep("SettableAggregator", 8, f"{s} / USD", spec.prices[s], family="defisim")
+             for s in spec.tokens}
+    oracle = dep("AaveOracle", provider.address, [tokens[s].address for s in spec.tokens],
+                 [feeds[s].address for s in spec.tokens], "0x" + "00" * 20, "0x" + "00" * 20, 10**8)
+    run(provider, "setPriceOracle", oracle.address)
+
+    a_impl = dep("AToken", pool.address)
+    s_impl = dep("StableDebtToken", pool.address)
+    v_impl = dep("VariableDebtToken", pool.address)
+    treasury = address_of(spec.treasury)
+    inputs = []
+    for s, d in spec.tokens.items():
+        c = spec.reserves[s]
+        strategy = dep("DefaultReserveInterestRateStrategy", provider.address, c.optimal_usage_ratio,
+                       c.base_variable_borrow_rate, c.variable_rate_slope1, c.variable_rate_slope2,
+                       0, 0, 0, 0, 0)
+        inputs.append((a_impl.address, s_impl.address, v_impl.address, d, strategy.address,
+                       tokens[s].address, treasury, "0x" + "00" * 20, f"a{s}", f"a{s}",
+                       f"vd{s}", f"vd{s}", f"sd{s}", f"sd{s}", b""))
+    run(configurator, "initReserves", inputs)
+    for s in spec.tokens:
+        c, addr = spec.reserves[s], tokens[s].address
+        for fn, args in (
+            ("configureReserveAsCollateral", (addr, c.ltv, c.liquidation_threshold, c.liquidation_bonus)),
+            ("setReserveBorrowing", (addr, True)),
+            ("setReserveFactor", (addr, c.reserve_factor)),
+            ("setLiquidationProtocolFee", (addr, c.liquidation_protocol_fee)),
+        ):
+            configurator.send(DEPLOYER, fn, *args)
+    node.mine(ts)
+    erc20 = load_artifact(fam, "AToken").abi
+    debt_abi = load_artifact(fam, "VariableDebtToken").abi
+    a_tokens, d_tokens = {}, {}
+    for s in spec.tokens:
+        data = pool.call("getReserveData", tokens[s].address)
+        a_tokens[s] = Contract(node, data[8], erc20)
+        d_tokens[s] = Contract(node, data[10], debt_abi)
+    chain = AaveChain(node, spec, pool, feeds, tokens, a_tokens, d_tokens)
+    chain.accounts[spec.treasury] = treasury
+    chain.extra = {"provider": provider, "configurator": configurator, "acl": acl}
+    return chain
