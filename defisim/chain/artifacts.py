@@ -56,6 +56,7 @@ __all__ = [
     "load_artifact",
     "node_modules_dir",
     "repo_root",
+    "stamp_is_fresh",
 ]
 
 LinkReferences = Mapping[str, Mapping[str, list[dict[str, int]]]]
@@ -72,7 +73,7 @@ _NPM_ARTIFACTS = {
 # A library placeholder: 40 characters starting and ending with "__" (hex bytecode has no "_").
 _PLACEHOLDER = re.compile(r"__.{36}__")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_BUILD_TIMEOUT_S = 900.0
+_BUILD_TIMEOUT_S = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,9 @@ class Artifact:
     @property
     def libraries(self) -> tuple[str, ...]:
         """Fully qualified names (``source:Library``) of the libraries the creation code links."""
-        return tuple(sorted(f"{src}:{lib}" for src, libs in self.link_references.items() for lib in libs))
+        return tuple(
+            sorted(f"{src}:{lib}" for src, libs in self.link_references.items() for lib in libs)
+        )
 
     @property
     def is_linked(self) -> bool:
@@ -131,7 +134,7 @@ def family_dir(family: str) -> Path:
 
 def _check_family(family: str) -> None:
     if family not in FAMILIES:
-        raise ArtifactNotFoundError("<families>", family, list(FAMILIES))
+        raise ArtifactNotFoundError(None, family, list(FAMILIES))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +165,9 @@ def ensure_built(family: str, *, force: bool = False) -> Path:
             )
         return out
     if not nm.is_dir():
-        raise ToolchainMissingError(f"node_modules not found at {nm}", f"run `npm ci` in {repo_root()}")
+        raise ToolchainMissingError(
+            f"node_modules not found at {nm}", f"run `npm ci` in {repo_root()}"
+        )
     if family in _NPM_ARTIFACTS:
         if not out.is_dir():
             raise ToolchainMissingError(
@@ -176,7 +181,9 @@ def ensure_built(family: str, *, force: bool = False) -> Path:
         if force or not stamp_is_fresh(out, nm):
             _run_build(family, nm, force=force)
             if not stamp_is_fresh(out, nm):
-                raise ContractBuildError(family, 0, f"build finished but {out / _STAMP} is not fresh")
+                raise ContractBuildError(
+                    family, 0, f"build finished but {out / _STAMP} is not fresh"
+                )
     _fresh.add(key)
     return out
 
@@ -204,7 +211,9 @@ def stamp_is_fresh(out: Path, nm: Path | None = None) -> bool:
 def _run_build(family: str, nm: Path, *, force: bool) -> None:
     node = shutil.which("node")
     if node is None:
-        raise ToolchainMissingError("`node` not found on PATH", "install Node.js 20 and run `npm ci`")
+        raise ToolchainMissingError(
+            "`node` not found on PATH", "install Node.js 20 and run `npm ci`"
+        )
     script = repo_root() / "contracts" / "build.mjs"
     cmd = [node, str(script), family] + (["--force"] if force else [])
     env = {**os.environ, "DEFISIM_NODE_MODULES": str(nm)}
@@ -219,7 +228,7 @@ def _run_build(family: str, nm: Path, *, force: bool) -> None:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise ContractBuildError(family, -1, f"timed out after {_BUILD_TIMEOUT_S:.0f} s") from exc
+        raise ContractBuildError(family, -1, f"timed out after {_BUILD_TIMEOUT_S} s") from exc
     if proc.returncode != 0:
         raise ContractBuildError(family, proc.returncode, proc.stderr + proc.stdout)
 
@@ -266,7 +275,9 @@ def load_artifact(family: str, name: str) -> Artifact:
     wanted = name.rpartition(":")[2]
     candidates = index.get(wanted, [])
     if ":" in name:
-        candidates = [p for p in candidates if _source_name(family, directory, p) == name.rpartition(":")[0]]
+        candidates = [
+            p for p in candidates if _source_name(family, directory, p) == name.rpartition(":")[0]
+        ]
     if not candidates:
         raise ArtifactNotFoundError(family, name, sorted(index))
     if len(candidates) > 1:
@@ -282,7 +293,8 @@ def _index(family: str, directory: Path) -> dict[str, list[Path]]:
         files = (
             p
             for p in sorted(directory.rglob("*.json"))
-            if not p.name.endswith(".dbg.json") and "build-info" not in p.relative_to(directory).parts
+            if not p.name.endswith(".dbg.json")
+            and "build-info" not in p.relative_to(directory).parts
         )
     elif family == "uniswap-v2":
         files = (p for p in sorted(directory.glob("*.json")) if p.name != "Combined-Json.json")
@@ -391,7 +403,9 @@ def _lookup(libraries: Mapping[str, str], source: str, lib: str, contract: str) 
     if address is None:
         return None
     if not _ADDRESS.fullmatch(address):
-        raise ChainError(f"{contract}: address {address!r} given for library {lib} is not 0x + 40 hex")
+        raise ChainError(
+            f"{contract}: address {address!r} given for library {lib} is not 0x + 40 hex"
+        )
     return list(address[2:].lower())
 
 
@@ -421,7 +435,9 @@ def _link_leftovers(contract: str, text: str, libraries: Mapping[str, str]) -> s
                 return m.group(0)
         address = libraries[key]
         if not _ADDRESS.fullmatch(address):
-            raise ChainError(f"{contract}: address {address!r} given for library {key} is not 0x + 40 hex")
+            raise ChainError(
+                f"{contract}: address {address!r} given for library {key} is not 0x + 40 hex"
+            )
         return address[2:].lower()
 
     linked = _PLACEHOLDER.sub(replace, text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from defisim.errors import DefisimError
 
 
@@ -31,12 +33,19 @@ class ContractBuildError(ChainError):
 
 
 class ArtifactNotFoundError(ChainError, LookupError):
-    """No artifact ``name`` in ``family``; ``available`` lists the names that exist."""
+    """No artifact ``name`` in ``family`` (or, with ``family=None``, no family ``name``);
+    ``available`` lists what exists."""
 
-    def __init__(self, family: str, name: str, available: list[str]) -> None:
+    def __init__(self, family: str | None, name: str, available: list[str]) -> None:
         self.family, self.name, self.available = family, name, list(available)
-        close = [a for a in self.available if name.lower() in a.lower()][:8]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        if family is None:
+            super().__init__(
+                f"unknown contract family {name!r}; known: {', '.join(self.available)}"
+            )
+            return
+        close = [a for a in self.available if name.lower() in a.lower()]
+        close += [a for a in difflib.get_close_matches(name, self.available, n=4) if a not in close]
+        hint = f"; did you mean {', '.join(close[:8])}?" if close else ""
         super().__init__(
             f"no artifact {name!r} in family {family!r} ({len(self.available)} available){hint}"
         )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from defisim.engine.blockspace import Tx
 from defisim.engine.records import (
     BadDebtRealized,
+    BadDebtSocialized,
     LiquidationRefused,
     PositionLiquidated,
 )
@@ -295,6 +296,11 @@ class Liquidator:
             BadDebtRealized(block, plan.protocol, plan.account, asset, amt, usd)
             for (asset, amt), (_, usd) in zip(outcome.deficits, outcome.deficits_usd, strict=True) if amt
         )
+        if getattr(outcome, "deficits_socialized", False):  # written off against suppliers at once (Morpho)
+            world.emit(
+                BadDebtSocialized(block, plan.protocol, asset, amt, usd)
+                for (asset, amt), (_, usd) in zip(outcome.deficits, outcome.deficits_usd, strict=True) if amt
+            )
         return True
 
 
