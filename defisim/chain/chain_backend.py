@@ -10,6 +10,7 @@ the new timestamp so that reads (``eth_call`` on ``latest``) see the new time to
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from defisim.chain.anvil import Anvil
@@ -29,7 +30,17 @@ from defisim.chain.backend import (
 from defisim.chain.errors import ChainError
 from defisim.chain.rpc import LocalNode
 
-__all__ = ["ChainBackend"]
+__all__ = ["ChainBackend", "Checkpoint"]
+
+
+@dataclass
+class Checkpoint:
+    """An ``evm_snapshot`` id plus the backend state that goes with it."""
+
+    snapshot_id: str
+    now: int
+    accounts: dict[str, str]
+    spec: MarketSpec
 
 
 class ChainBackend:
@@ -69,14 +80,22 @@ class ChainBackend:
 
     # --- state management -------------------------------------------------------------------
 
-    def checkpoint(self) -> tuple[str, int, dict[str, str]]:
-        return self.node.snapshot(), self.now, dict(self.market.accounts)
+    def checkpoint(self) -> Checkpoint:
+        """Remember the chain state (and the backend's own) to come back to."""
+        return Checkpoint(self.node.snapshot(), self.now, dict(self.market.accounts), self.market.spec)
 
-    def restore(self, mark: tuple[str, int, dict[str, str]]) -> None:
-        snap, now, accounts = mark
-        self.node.revert(snap)
-        self.now = now
-        self.market.accounts = dict(accounts)
+    def restore(self, mark: Checkpoint) -> None:
+        """Return to ``mark``; it stays usable (Anvil drops a snapshot once reverted to)."""
+        self.node.revert(mark.snapshot_id)
+        mark.snapshot_id = self.node.snapshot()
+        self.now = mark.now
+        self.market.accounts = dict(mark.accounts)
+        self.market.spec = self.spec = mark.spec
+
+    def configure(self, reserves: dict[str, Any]) -> None:
+        """Aave: set every reserve's parameters (see :meth:`AaveChain.configure`)."""
+        self.market.configure(reserves, self.now)
+        self.spec = self.market.spec
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -138,7 +157,7 @@ class ChainBackend:
         return LiquidationResult(
             debt_repaid=repaid,
             collateral_seized=seized,
-            protocol_fee=m.fee_transfer(receipt, a.collateral_asset),
+            protocol_fee=m.fee_transfer(receipt, a.collateral_asset, a.account),
             health_before=before,
             health_after=m.account_health(a.account),
         )

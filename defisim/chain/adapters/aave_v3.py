@@ -16,7 +16,7 @@ backend mints each account what an action needs, as the simulator backend does).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from defisim.chain.artifacts import link, load_artifact, node_modules_dir
 from defisim.chain.backend import MarketSpec
 from defisim.chain.errors import ChainError
 from defisim.chain.rpc import Contract, LocalNode, Receipt, address_of
+from defisim.engine.protocols.aave_v3.config import BPS_TO_RAY, ReserveConfig
 from defisim.engine.protocols.aave_v3.outcomes import (
     AaveSnapshot,
     AccountSnapshot,
@@ -118,6 +119,30 @@ class AaveChain:
             return deploy_36(node, spec, timestamp)
         raise ChainError(f"not an Aave family: {spec.family}")
 
+    def configure(self, reserves: dict[str, ReserveConfig], ts: int) -> None:
+        """Set every reserve's risk parameters and rate curve to ``reserves`` (one block).
+
+        3.6: ``setReserveInterestRateData`` (bps); 3.0: a new ``DefaultReserveInterestRateStrategy``
+        per reserve (RAY). Then collateral parameters, reserve factor and liquidation fee.
+        """
+        configurator = self.extra["configurator"]
+        for s, c in reserves.items():
+            addr = self.tokens[s].address
+            if self.version == "3.0":
+                strategy = deploy_contract(
+                    self.node, "aave-v3.0", "DefaultReserveInterestRateStrategy",
+                    (self.extra["provider"].address, c.optimal_usage_ratio, c.base_variable_borrow_rate,
+                     c.variable_rate_slope1, c.variable_rate_slope2, 0, 0, 0, 0, 0), None, ts)
+                configurator.send(DEPLOYER, "setReserveInterestRateStrategyAddress", addr, strategy.address)
+            else:
+                configurator.send(DEPLOYER, "setReserveInterestRateData", addr, rate_data_36(c))
+            configurator.send(DEPLOYER, "configureReserveAsCollateral", addr, c.ltv,
+                              c.liquidation_threshold, c.liquidation_bonus)
+            configurator.send(DEPLOYER, "setReserveFactor", addr, c.reserve_factor)
+            configurator.send(DEPLOYER, "setLiquidationProtocolFee", addr, c.liquidation_protocol_fee)
+        self.node.mine(ts)
+        self.spec = replace(self.spec, reserves=dict(reserves))
+
     # --- actions ---------------------------------------------------------------------------
 
     def fund(self, who: str, asset: str, amount: int) -> None:
@@ -138,14 +163,20 @@ class AaveChain:
                 return debt, collateral
         raise ChainError(f"{receipt.tx_hash}: no LiquidationCall event")
 
-    def fee_transfer(self, receipt: Receipt, asset: str) -> int:
-        """Protocol fee: the collateral aToken's ``Transfer`` to the treasury in ``receipt``."""
+    def fee_transfer(self, receipt: Receipt, asset: str, borrower: str) -> int:
+        """Protocol fee: the collateral aToken's ``Transfer`` from the borrower to the treasury.
+
+        (3.5+ also emits ``Transfer(0, treasury, interest)`` for interest the treasury's own
+        aTokens accrued; that is not the fee.)
+        """
         a_token = self.a_tokens[asset].address.lower()
-        treasury = "0x" + "00" * 12 + self.address(self.spec.treasury)[2:].lower()
+        treasury = _topic(self.address(self.spec.treasury))
+        source = _topic(self.address(borrower))
         total = 0
         for log in receipt.logs:
             t = log["topics"]
-            if log["address"].lower() == a_token and t[0] == TRANSFER and t[2].lower() == treasury:
+            if (log["address"].lower() == a_token and t[0] == TRANSFER and t[1].lower() == source
+                    and t[2].lower() == treasury):
                 total += int(log["data"], 16)
         return total
 
@@ -199,6 +230,17 @@ class AaveChain:
             if coll or debt or enabled or bitmap:
                 accounts.append(AccountSnapshot(name, tuple(coll), tuple(debt), enabled))
         return AaveSnapshot(self.spec.name, now, tuple(reserves), tuple(accounts))
+
+
+def _topic(address: str) -> str:
+    return "0x" + "00" * 12 + address[2:].lower()
+
+
+def rate_data_36(c: ReserveConfig) -> bytes:
+    """ABI-encoded ``InterestRateData`` (bps) of 3.6's ``DefaultReserveInterestRateStrategyV2``."""
+    return abi_encode(["(uint16,uint32,uint32,uint32)"], [(
+        c.optimal_usage_ratio // BPS_TO_RAY, c.base_variable_borrow_rate // BPS_TO_RAY,
+        c.variable_rate_slope1 // BPS_TO_RAY, c.variable_rate_slope2 // BPS_TO_RAY)])
 
 
 def _reserve_fields(version: str, data: tuple[Any, ...]) -> dict[str, int]:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import encode as abi_encode
-
-from defisim.chain.adapters.aave_v3 import DEPLOYER, AaveChain, deploy_contract
+from defisim.chain.adapters.aave_v3 import (
+    DEPLOYER,
+    AaveChain,
+    deploy_contract,
+    rate_data_36,
+)
 from defisim.chain.artifacts import load_artifact
 from defisim.chain.backend import MarketSpec
 from defisim.chain.rpc import Contract, LocalNode, address_of
-from defisim.engine.protocols.aave_v3.config import BPS_TO_RAY
 
 __all__ = ["deploy_36"]
 
@@ -66,9 +68,7 @@ def deploy_36(node: LocalNode, spec: MarketSpec, ts: int) -> AaveChain:
     inputs = []
     for s in spec.tokens:
         c = spec.reserves[s]
-        rate_data = abi_encode(["(uint16,uint32,uint32,uint32)"], [(
-            c.optimal_usage_ratio // BPS_TO_RAY, c.base_variable_borrow_rate // BPS_TO_RAY,
-            c.variable_rate_slope1 // BPS_TO_RAY, c.variable_rate_slope2 // BPS_TO_RAY)])
+        rate_data = rate_data_36(c)
         inputs.append((a_impl.address, v_impl.address, tokens[s].address, f"a{s}", f"a{s}",
                        f"vd{s}", f"vd{s}", b"", rate_data))
     run(configurator, "initReserves", inputs)
