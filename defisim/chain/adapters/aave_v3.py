@@ -126,14 +126,18 @@ class AaveChain:
         per reserve (RAY). Then collateral parameters, reserve factor and liquidation fee.
         """
         configurator = self.extra["configurator"]
-        for s, c in reserves.items():
-            addr = self.tokens[s].address
-            if self.version == "3.0":
-                strategy = deploy_contract(
+        strategies = {}
+        if self.version == "3.0":  # deployments mine their own blocks: do them first
+            for s, c in reserves.items():
+                strategies[s] = deploy_contract(
                     self.node, "aave-v3.0", "DefaultReserveInterestRateStrategy",
                     (self.extra["provider"].address, c.optimal_usage_ratio, c.base_variable_borrow_rate,
                      c.variable_rate_slope1, c.variable_rate_slope2, 0, 0, 0, 0, 0), None, ts)
-                configurator.send(DEPLOYER, "setReserveInterestRateStrategyAddress", addr, strategy.address)
+        for s, c in reserves.items():
+            addr = self.tokens[s].address
+            if self.version == "3.0":
+                configurator.send(DEPLOYER, "setReserveInterestRateStrategyAddress", addr,
+                                  strategies[s].address)
             else:
                 configurator.send(DEPLOYER, "setReserveInterestRateData", addr, rate_data_36(c))
             configurator.send(DEPLOYER, "configureReserveAsCollateral", addr, c.ltv,
