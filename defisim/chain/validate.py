@@ -113,8 +113,9 @@ class _Recorder:
         if now != self._time:
             self._time = now
             self.actions.append((self._world.block, AdvanceTo(now)))
+        price = self._inner.usd_price if self._family == "morpho-blue" else self._inner.price
         for a in assets:
-            p = self._inner.price(a)
+            p = price(a)
             if self._prices.get(a) != p:
                 self._prices[a] = p
                 self.actions.append((self._world.block, SetPrice(a, p)))
@@ -125,8 +126,9 @@ class _Recorder:
         out = self._inner.liquidation_call(now, liquidator, collateral, debt, user, amount)
         if hasattr(out, "debt_repaid"):
             if self._family == "morpho-blue":
-                action = Liquidate(liquidator, user, collateral, debt, market=out.market,
-                                   seized_assets=out.seized_assets_arg, repaid_shares=out.repaid_shares_arg)
+                # the exact `liquidate` arguments the model chose; the chain needs the borrower
+                action = Liquidate(liquidator, out.borrower, collateral, debt, market=out.market,
+                                   seized_assets=out.arg_seized_assets, repaid_shares=out.arg_repaid_shares)
             else:
                 action = Liquidate(liquidator, user, collateral, debt, debt_to_cover=amount)
             self.actions.append((self._world.block, action))
@@ -164,7 +166,7 @@ def _family(protocol: Any) -> str | None:
     from defisim.engine.protocols.aave_v3.pool import AavePool
 
     if isinstance(protocol, AavePool):
-        return f"aave-v{getattr(protocol, 'version', '3.6')}"
+        return f"aave-v{protocol.rules.version}"
     if type(protocol).__name__ == "MorphoBlue":
         return "morpho-blue"
     return None
@@ -191,8 +193,9 @@ def _aave_spec_and_seed(pool: Any, now: int, family: str) -> tuple[MarketSpec, l
 
 
 def _morpho_spec_and_seed(mb: Any, now: int) -> tuple[MarketSpec, list[Action]]:
-    spec, seed = mb.validation_spec_and_seed(now)
-    return spec, seed
+    from defisim.chain.morpho_sim import morpho_spec_and_seed
+
+    return morpho_spec_and_seed(mb, now)
 
 
 def validate_scenario(
