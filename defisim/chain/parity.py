@@ -33,6 +33,8 @@ _KEYS = ("asset", "account", "market", "name")
 
 def _key(item: Any) -> str | None:
     if dataclasses.is_dataclass(item):
+        if hasattr(item, "market") and hasattr(item, "user"):  # a Morpho position
+            return f"{item.market}/{item.user}"
         for k in _KEYS:
             if hasattr(item, k):
                 return str(getattr(item, k))

@@ -42,6 +42,7 @@ class SimulatorBackend:
         self.now = spec.start_time
         self.prices = dict(spec.prices)
         self.ledger = Ledger(dict(spec.tokens))
+        self._morpho: Any = None  # MorphoSim for morpho-blue: its actions are contract calls
         if spec.family in ("aave-v3.0", "aave-v3.6"):
             self.protocol: Any = AavePool(
                 spec.name, self.ledger, dict(spec.reserves), self.prices.__getitem__,
@@ -49,9 +50,10 @@ class SimulatorBackend:
                 version=spec.family.removeprefix("aave-v"),
             )
         else:
-            from defisim.chain.morpho_sim import make_morpho
+            from defisim.chain.morpho_sim import MorphoSim, make_morpho
 
             self.protocol = make_morpho(spec, self.ledger, self.prices)
+            self._morpho = MorphoSim(self.protocol, self._fund)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -71,17 +73,13 @@ class SimulatorBackend:
                 self.prices[a] = price
                 if hasattr(p, "prices_changed"):
                     p.prices_changed()
-            case Supply() if self.spec.family == "morpho-blue":
-                self._fund(action.account, action.asset, action.amount)
-                p.supply(self.now, action.market, action.account, action.amount)
+            case _ if self._morpho is not None:
+                return self._morpho.apply(action, self.now)
             case Supply(account=acct, asset=a, amount=x):
                 self._fund(acct, a, x)
                 p.supply(self.now, acct, a, x)
-            case SupplyCollateral(account=acct, market=m, amount=x):
-                self._fund(acct, p.collateral_token(m), x)
-                p.supply_collateral(self.now, m, acct, x)
-            case Borrow() if self.spec.family == "morpho-blue":
-                p.borrow(self.now, action.market, action.account, action.amount)
+            case SupplyCollateral():
+                raise ChainError("SupplyCollateral is a Morpho Blue action")
             case Borrow(account=acct, asset=a, amount=x):
                 p.borrow(self.now, acct, a, x)
             case Repay(account=acct, asset=a, amount=x):
@@ -102,8 +100,6 @@ class SimulatorBackend:
 
     def _liquidate(self, a: Liquidate) -> LiquidationResult:
         p = self.protocol
-        if self.spec.family == "morpho-blue":
-            return p.validation_liquidate(self.now, a, self._fund)
         before = p.account_data(self.now, a.account).health_factor
         need = a.debt_to_cover
         if need == MAX_AMOUNT:

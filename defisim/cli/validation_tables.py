@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from defisim.chain.parity import Mismatch, compare
@@ -33,12 +34,12 @@ def _liquidations(p: ProtocolReport) -> Table:
     for r in p.liquidations:
         s, c = r.simulator, r.chain
         if s.reason or c.reason:
-            t.add_row(str(r.block), r.account, f"{r.collateral_asset}/{r.debt_asset}",
-                      _pair(s.reason or "ok", c.reason or "ok"), "", "", "", "",
+            t.add_row(str(r.block), escape(r.account), f"{r.collateral_asset}/{r.debt_asset}",
+                      escape(_pair(s.reason or "ok", c.reason or "ok")), "", "", "", "",
                       "[green]yes[/]" if not r.mismatches else "[bold red]NO[/]")
             continue
         t.add_row(
-            str(r.block), r.account, f"{r.collateral_asset}/{r.debt_asset}",
+            str(r.block), escape(r.account), f"{r.collateral_asset}/{r.debt_asset}",
             _pair(s.debt_repaid, c.debt_repaid), _pair(s.collateral_seized, c.collateral_seized),
             _pair(s.protocol_fee, c.protocol_fee), _pair(s.health_before, c.health_before, _hf),
             _pair(s.health_after, c.health_after, _hf),
@@ -55,11 +56,15 @@ def _final(p: ProtocolReport) -> list[Table]:
         head.add_column(col, justify="right" if col in ("simulator", "chain") else "left")
     accounts: dict[str, list[Mismatch]] = {}
     for m in leaves:
-        if m.path.startswith("accounts["):
-            accounts.setdefault(m.path[len("accounts["):].split("]", 1)[0], []).append(m)
+        group = next((g for g in ("accounts[", "positions[") if m.path.startswith(g)), None)
+        if group is not None:
+            accounts.setdefault(m.path[len(group):].split("]", 1)[0], []).append(m)
             continue
+        if m.path.rsplit(".", 1)[-1] in ("asset", "market") and m.simulator == m.chain:
+            continue  # the key, already in the path
         ok = m.simulator == m.chain
-        head.add_row(m.path, str(m.simulator), str(m.chain), "[green]yes[/]" if ok else "[bold red]NO[/]")
+        head.add_row(escape(m.path), escape(str(m.simulator)), escape(str(m.chain)),
+                     "[green]yes[/]" if ok else "[bold red]NO[/]")
     same = [a for a, ms in accounts.items() if all(m.simulator == m.chain for m in ms)]
     head.add_row(f"accounts ({len(accounts)})", f"{len(same)} identical",
                  f"{len(accounts) - len(same)} differ", "[green]yes[/]" if len(same) == len(accounts)
@@ -72,7 +77,8 @@ def _final(p: ProtocolReport) -> list[Table]:
         for a, ms in accounts.items():
             for m in ms:
                 if m.simulator != m.chain:
-                    t.add_row(m.path, f"[bold red]{m.simulator}[/]", f"[bold red]{m.chain}[/]")
+                    t.add_row(escape(m.path), f"[bold red]{escape(str(m.simulator))}[/]",
+                              f"[bold red]{escape(str(m.chain))}[/]")
         tables.append(t)
     return tables
 
@@ -89,7 +95,7 @@ def validation_tables(report: ValidationReport) -> list[Table]:
             t = Table(title=f"{p.protocol}: seeded state differs", title_justify="left")
             t.add_column("difference")
             for line in _mismatch_lines(p.seed_mismatches):
-                t.add_row(f"[bold red]{line}[/]")
+                t.add_row(f"[bold red]{escape(line)}[/]")
             tables.append(t)
         tables.append(_liquidations(p))
         tables.extend(_final(p))
