@@ -162,6 +162,52 @@ def validate(
 
 
 @app.command()
+def fork(
+    rpc_url: Annotated[str | None, typer.Option("--rpc-url", envvar="DEFISIM_RPC_URL", show_envvar=True, help="RPC URL of the chain to fork (archive-capable for past blocks); only read from, never printed")] = None,
+    block: Annotated[int | None, typer.Option(help="Block to fork (default: the latest)")] = None,
+    protocol: Annotated[str, typer.Option(help="aave-v3 or morpho-blue")] = "aave-v3",
+    pool: Annotated[str | None, typer.Option(help="Aave V3 Pool address")] = None,
+    morpho: Annotated[str | None, typer.Option(help="Morpho Blue address")] = None,
+    market: Annotated[str | None, typer.Option(help="Morpho Blue market id")] = None,
+    accounts: Annotated[str | None, typer.Option(help="Comma-separated accounts (default: from the pool's recent Supply/Borrow logs)")] = None,
+    shock: Annotated[list[str] | None, typer.Option(help="Price shock ASSET=±P%, e.g. WETH=-30% (repeatable; symbol or token address)")] = None,
+    log_blocks: Annotated[int, typer.Option(help="Blocks of logs to scan for accounts", min=1)] = 5000,
+    max_accounts: Annotated[int, typer.Option(help="At most this many accounts from the logs (most recent first)", min=1)] = 200,
+    aave_version: Annotated[str | None, typer.Option(help="Force the Aave rule set (3.0 or 3.6) instead of detecting it")] = None,
+    anvil_port: Annotated[int | None, typer.Option(help="Port of the local Anvil fork (default: a free one)")] = None,
+) -> None:
+    """Fork a live chain at a block, read a pool into the simulator, shock prices, liquidate on both; compare.
+
+    Exit 0 when every liquidation and the final state match exactly, 1 on any mismatch,
+    2 on bad input or when the chain cannot be read or forked.
+    """
+    from defisim.chain.errors import ChainError
+    from defisim.chain.fork import ForkRequest, parse_accounts, parse_shock, run_fork
+    from defisim.cli.fork_tables import fork_tables
+
+    try:
+        request = ForkRequest(
+            rpc_url=rpc_url, protocol=protocol, pool=pool, block=block,
+            accounts=parse_accounts(accounts) if accounts is not None else None,
+            shocks=tuple(parse_shock(s) for s in shock or ()), log_blocks=log_blocks,
+            max_accounts=max_accounts, morpho=morpho, market=market, aave_version=aave_version,
+            anvil_port=anvil_port,
+        )
+        with err_console.status("forking...") as status:
+            report = run_fork(request, progress=lambda msg: status.update(msg))
+    except ChainError as exc:
+        _fail(str(exc))
+    for table in fork_tables(report):
+        console.print(table)
+    n = report.mismatch_count
+    if n:
+        console.print(f"[bold red]{n} mismatch(es)[/] between the simulator and the forked contracts")
+        raise typer.Exit(1)
+    console.print(f"[green]match[/]: {len(report.liquidations)} liquidation(s) and the final state of "
+                  f"{len(report.accounts)} account(s) are identical to the wei on the fork of block {report.block}")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checking)."""
     from defisim.scenario import scenario_json_schema

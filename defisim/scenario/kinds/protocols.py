@@ -48,10 +48,22 @@ class FeeBurnSpec(StrictModel):
 
 
 class AaveV3Spec(StrictModel):
-    """An Aave V3 pool (v3.3+ liquidation rules, mirrored from aave-v3-origin 3.6)."""
+    """An Aave V3 pool: ``version`` ``"3.6"`` (aave-v3-origin 3.6.0: 3.3+ liquidation rules,
+    deficit accounting) or ``"3.0"`` (``@aave/core-v3@1.19.3``: 50 % close factor on the
+    reserve's debt, no dust rule, no deficit, v1 rate strategy).
+
+    The reserves' rate fields mean the same under both versions and map to the same RAY
+    values (``bps * 1e23``): 3.6 stores them in bps in ``DefaultReserveInterestRateStrategyV2``,
+    3.0 passes them in RAY to ``DefaultReserveInterestRateStrategy`` with every stable-rate
+    parameter 0 (stable borrowing disabled). Both are validated by the 3.6 rules of
+    :class:`ReserveParams`, which are stricter than 3.0's (``optimalUsageRatio <= 1``).
+    Under 3.0 bad debt stays on borrowers (no deficit): the insurance fund only collects fees.
+    """
 
     kind: Literal["aave-v3"]
     name: Name
+    version: Literal["3.0", "3.6"] = "3.6"
+    """Aave rule set to mirror."""
     oracles: dict[str, str]
     """Asset -> oracle name, for every reserve."""
     reserves: dict[str, ReserveParams]
@@ -121,7 +133,7 @@ def build_aave_v3(spec: AaveV3Spec, wb: WorldBuilder) -> None:
     now = world.now(0)
     pool = AavePool(
         spec.name, ledger, configs, lambda asset: feeds[asset].latest_answer(),
-        treasury=f"aave-treasury:{spec.name}", created_at=now,
+        treasury=f"aave-treasury:{spec.name}", created_at=now, version=spec.version,
     )
     supplier = f"supplier:{spec.name}"
     for token, amount in spec.suppliers.items():

@@ -126,6 +126,10 @@ class Overlay:
         return before == scaled, r.scaled_total_debt
 
     # underlying movements (ledger), checked now, applied at commit
+    def cash_of(self, token: str, holder: str) -> int:
+        """``holder``'s ledger balance of ``token`` including this action's staged moves."""
+        return self.pool.ledger.balance_of(token, holder) + self.cash.get((token, holder), 0)
+
     def transfer(self, token: str, src: str, dst: str, amount: int) -> None:
         if amount == 0:
             return

@@ -29,10 +29,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["HealthScreen"]
+__all__ = ["HealthScreen", "DEFAULT_MARGIN", "margin_for_truncated_average"]
 
 _RAY = 1e27
 _BPS = 1e4
+DEFAULT_MARGIN = 1e-6
+"""Relative float-HF margin of :meth:`HealthScreen.candidates` (3.6 rounding, see above)."""
+
+
+def margin_for_truncated_average(min_threshold_bps: int) -> float:
+    """Margin when the exact HF truncates the average threshold to whole bps (Aave 3.0).
+
+    3.0 computes ``percentMul(totalCollateral, floor(Σ value_i * LT_i / totalCollateral))``:
+    the truncation lowers the exact HF by less than ``1 / avgLT`` relative, and ``avgLT`` is at
+    least the smallest positive threshold. So every exactly-liquidatable account has
+    ``HF_float < 1 + DEFAULT_MARGIN + 1 / min LT`` (e.g. ``1.3e-4`` for LT 75 %).
+    """
+    if min_threshold_bps <= 0:
+        return DEFAULT_MARGIN
+    return DEFAULT_MARGIN + 1.0 / min_threshold_bps
 INDEX_DRIFT = 1e-7
 """Relative index movement tolerated before the weights are rebuilt. Interest moves indexes
 about 4e-8 per block at 10 %/year; a stale index shifts a float HF by at most ~2x this, far
@@ -143,7 +158,7 @@ class HealthScreen:
         prices: Sequence[int],
         units: Sequence[int],
         thresholds_bps: Sequence[int],
-        margin: float = 1e-6,
+        margin: float = DEFAULT_MARGIN,
     ) -> Sequence[str]:
         """Accounts with debt whose float HF is below ``1 + margin``, largest debt first.
 

@@ -128,7 +128,8 @@ class ReserveState:
 
     def copy(self) -> ReserveState:
         """A shallow copy (all fields are ints or immutable), for pure previews."""
-        new = ReserveState.__new__(ReserveState)
+        cls = type(self)
+        new = cls.__new__(cls)
         new.asset, new.id, new.config = self.asset, self.id, self.config
         new.liquidity_index = self.liquidity_index
         new.variable_borrow_index = self.variable_borrow_index

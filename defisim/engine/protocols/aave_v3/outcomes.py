@@ -15,7 +15,8 @@ class AaveError(DefisimError, ValueError):
     """An action the contract would revert. ``reason`` is the Aave error name.
 
     Aave 3.6 uses custom errors (``HealthFactorNotBelowThreshold()``); ``reason`` is that
-    name in SCREAMING_SNAKE_CASE (``HEALTH_FACTOR_NOT_BELOW_THRESHOLD``). Solidity arithmetic
+    name in SCREAMING_SNAKE_CASE (``HEALTH_FACTOR_NOT_BELOW_THRESHOLD``); Aave 3.0 reverts with
+    numeric strings (``'45'``), and ``reason`` is the name of that ``Errors`` constant. Solidity arithmetic
     panics (e.g. a withdrawal larger than the pool's cash) are ``ARITHMETIC_UNDERFLOW``.
     """
 
@@ -52,7 +53,10 @@ class LiquidationOutcome:
     collateral-token units moved as aTokens to the treasury; ``health_before/after``: WAD;
     ``deficits``: ``(asset, debt-token units)`` newly booked as reserve deficit (bad debt);
     ``*_usd``: USD 8 dp at the oracle prices used (rounded down); ``max_liquidatable_debt``:
-    the close-factor cap in debt-token units.
+    the close-factor cap in debt-token units. ``unbacked_debt``: ``(asset, debt-token units)``
+    still owed by a borrower left with no collateral at all after this liquidation and *not*
+    written off (Aave 3.0 has no deficit accounting; always empty in 3.6, where such debt is
+    booked in ``deficits``).
     """
 
     collateral_asset: str
@@ -71,6 +75,7 @@ class LiquidationOutcome:
     debt_price: int
     max_liquidatable_debt: int
     collateral_disabled: bool
+    unbacked_debt: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,9 @@
-"""Aave V3.6 lending pool in exact integer math.
+"""Aave V3.6 lending pool in exact integer math (and the base of the 3.0 rule set).
+
+``AavePool(..., version="3.0")`` builds the Aave 3.0 variant instead
+(:mod:`~defisim.engine.protocols.aave_v3._v30`), which overrides the entry points below whose
+arithmetic or checks differ; everything else here (storage, overlay, views, snapshot,
+screen, invariants) is shared.
 
 Each public action mirrors one ``Pool`` entry point and the logic library behind it, in the
 contract's order of operations and with its rounding (see each method's docstring):
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -52,7 +58,8 @@ from defisim.engine.fixedpoint import (
 )
 from defisim.engine.ledger import Ledger
 from defisim.engine.protocols.aave_v3._overlay import Overlay
-from defisim.engine.protocols.aave_v3._screen import HealthScreen
+from defisim.engine.protocols.aave_v3._rules import AaveRules, rules_for
+from defisim.engine.protocols.aave_v3._screen import DEFAULT_MARGIN, HealthScreen
 from defisim.engine.protocols.aave_v3.config import ReserveConfig
 from defisim.engine.protocols.aave_v3.interest import (
     ReserveCache,
@@ -133,7 +140,7 @@ class _LiqVars:
 
 
 class AavePool:
-    """One Aave V3.6 pool: reserves, scaled balances, flags, lazy interest, liquidations.
+    """One Aave V3 pool: reserves, scaled balances, flags, lazy interest, liquidations.
 
     ``reserves`` maps asset symbol to its :class:`ReserveConfig`; its order is the reserve id
     order (``reservesList``), which fixes iteration order exactly as the contract's bitmap.
@@ -141,7 +148,26 @@ class AavePool:
     is held in ``ledger`` by holder ``name`` (:attr:`address`). ``treasury`` receives
     protocol fees and reserve-factor income as aTokens (default ``"<name>:treasury"``).
     ``created_at`` is the unix time the reserves are initialised (default 0).
+
+    ``version`` picks the rule set, once: ``"3.6"`` (default) is this class, the mirror of
+    aave-v3-origin 3.6.0; ``"3.0"`` constructs :class:`~defisim.engine.protocols.aave_v3._v30.AavePoolV30`
+    (``@aave/core-v3@1.19.3``), a subclass overriding the functions whose arithmetic differs.
+    :attr:`rules` describes the chosen set (:class:`~defisim.engine.protocols.aave_v3._rules.AaveRules`).
     """
+
+    _reserve_state: type[ReserveState] = ReserveState
+    """Reserve storage and accrual of this rule set."""
+    _screen_margin = DEFAULT_MARGIN
+    """Relative float-HF margin of the candidate screen (see ``_screen``)."""
+
+    def __new__(cls, *args: object, version: str = "3.6", **kwargs: object) -> Self:
+        """Instantiate the class of ``version``'s rule set (a subclass for 3.0)."""
+        impl: type[AavePool] = cls
+        if cls is AavePool and rules_for(version).version == "3.0":
+            from defisim.engine.protocols.aave_v3._v30 import AavePoolV30
+
+            impl = AavePoolV30
+        return super().__new__(impl)  # type: ignore[return-value]
 
     def __init__(
         self,
@@ -151,7 +177,24 @@ class AavePool:
         price: Callable[[str], int],
         treasury: str | None = None,
         created_at: int = 0,
+        *,
+        version: str = "3.6",
     ) -> None:
+        self.rules: AaveRules = rules_for(version)
+        if self.rules.version != "3.6":
+            raise AaveError("UNSUPPORTED_VERSION", f"{type(self).__name__} implements 3.6, not {version}")
+        self._setup(name, ledger, reserves, price, treasury, created_at)
+
+    def _setup(
+        self,
+        name: str,
+        ledger: Ledger,
+        reserves: dict[str, ReserveConfig],
+        price: Callable[[str], int],
+        treasury: str | None,
+        created_at: int,
+    ) -> None:
+        """State shared by every rule set: reserves, books, flags, screen."""
         self.name = name
         self.address = name
         self.ledger = ledger
@@ -168,7 +211,7 @@ class AavePool:
                     "INVALID_DECIMALS",
                     f"{asset}: config has {cfg.decimals} decimals, ledger {ledger.decimals[asset]}",
                 )
-            self._state[asset] = ReserveState(asset, i, cfg, created_at)
+            self._state[asset] = self._reserve_state(asset, i, cfg, created_at)
         self._a: dict[str, dict[str, int]] = {a: {} for a in self._order}
         self._d: dict[str, dict[str, int]] = {a: {} for a in self._order}
         self._coll: dict[str, set[str]] = {}
@@ -318,7 +361,7 @@ class AavePool:
             raise AaveError("INVALID_AMOUNT")
         if scaled > user_scaled:
             raise AaveError("NOT_ENOUGH_AVAILABLE_USER_BALANCE")
-        self._rates(r, cache, 0, amount)
+        self._rates(tx, r, cache, 0, amount)
         zero_after = tx.a_burn(asset, account, scaled)
         tx.transfer(asset, self.address, to, amount)
         if asset in tx.coll_ro(account):
@@ -328,8 +371,8 @@ class AavePool:
                 self._validate_hf_and_ltv_zero(tx, now, account, asset)
         return amount
 
-    @staticmethod
-    def _rates(r: ReserveState, cache: ReserveCache, added: int, taken: int) -> None:
+    def _rates(self, tx: Overlay, r: ReserveState, cache: ReserveCache, added: int, taken: int) -> None:
+        """``updateInterestRatesAndVirtualBalance``; an underflow is a revert (``tx`` unused in 3.6)."""
         try:
             r.update_interest_rates_and_virtual_balance(cache, added, taken)
         except ArithmeticError as exc:
@@ -378,7 +421,7 @@ class AavePool:
             raise AaveError("INVALID_AMOUNT", "borrow exceeds the aToken total supply")
         cache.next_scaled_variable_debt = tx.v_mint(asset, account, scaled)
         tx.borrow_flags(account).add(asset)
-        self._rates(r, cache, 0, amount)
+        self._rates(tx, r, cache, 0, amount)
         tx.transfer(asset, self.address, account, amount)
         data = self._account_data(tx, now, account)
         if data.avg_ltv == 0:
@@ -410,7 +453,7 @@ class AavePool:
         no_more, cache.next_scaled_variable_debt = tx.v_burn(
             asset, account, v_burn_scaled(payback, cache.next_variable_borrow_index)
         )
-        self._rates(r, cache, payback, 0)
+        self._rates(tx, r, cache, payback, 0)
         if no_more:
             tx.borrow_flags(account).discard(asset)
         tx.transfer(asset, account, self.address, payback)
@@ -544,7 +587,7 @@ class AavePool:
             deficits[debt_asset] = deficits.get(debt_asset, 0) + outstanding
         if no_more:
             tx.borrow_flags(user).discard(debt_asset)
-        self._rates(r, cache, actual_debt, 0)
+        self._rates(tx, r, cache, actual_debt, 0)
 
     def _liquidate(
         self,
@@ -579,7 +622,7 @@ class AavePool:
         # _burnCollateralATokens (the underlying goes to the liquidator)
         if collateral_asset == debt_asset:
             coll_cache.next_scaled_variable_debt = debt_cache.next_scaled_variable_debt
-        self._rates(coll_r, coll_cache, 0, v.actual_collateral)
+        self._rates(tx, coll_r, coll_cache, 0, v.actual_collateral)
         tx.a_burn(
             collateral_asset, user, a_burn_scaled(v.actual_collateral, coll_cache.next_liquidity_index)
         )
@@ -644,12 +687,27 @@ class AavePool:
         the health factor after.
         """
         try:
-            v, _, _ = self._liquidation_vars(
-                Overlay(self), now, collateral_asset, debt_asset, user, debt_to_cover, None
+            v = self._liquidation_sizing(
+                Overlay(self), now, collateral_asset, debt_asset, user, debt_to_cover, False
             )
         except AaveError as exc:
             return LiquidationRefusal(exc.reason, exc.detail)
         return LiquidationQuote(v.actual_debt, v.actual_collateral, v.health_factor)
+
+    def _liquidation_sizing(
+        self,
+        tx: Overlay,
+        now: int,
+        collateral_asset: str,
+        debt_asset: str,
+        user: str,
+        debt_to_cover: int,
+        stop_after_cap: bool,
+    ) -> _LiqVars:
+        """Validation and sizing only, for quotes and the close-factor cap (no liquidator)."""
+        return self._liquidation_vars(
+            tx, now, collateral_asset, debt_asset, user, debt_to_cover, None, stop_after_cap
+        )[0]
 
     def preview_liquidation(
         self, now: int, collateral_asset: str, debt_asset: str, user: str, debt_to_cover: int
@@ -699,11 +757,12 @@ class AavePool:
         ``debt_asset``, or 50 % of total debt (in base) converted to ``debt_asset`` when both
         this reserve's collateral and debt are worth >= 2,000 USD, HF > 0.95 and this debt is
         more than that half. Passing more is equivalent; the actual repayment may be smaller
-        when collateral runs out.
+        when collateral runs out. (Aave 3.0: ``percentMul(debt in debt_asset, 50 %)`` if
+        HF > 0.95, else that whole debt.)
         """
         try:
-            v, _, _ = self._liquidation_vars(
-                Overlay(self), now, collateral_asset, debt_asset, user, MAX_AMOUNT, None, True
+            v = self._liquidation_sizing(
+                Overlay(self), now, collateral_asset, debt_asset, user, MAX_AMOUNT, True
             )
         except AaveError:
             return 0
@@ -714,6 +773,24 @@ class AavePool:
     def deficit(self, asset: str) -> int:
         """Reserve deficit (bad debt not yet covered), base units."""
         return self._reserve(asset).deficit
+
+    def unbacked_debt(self, now: int) -> dict[str, int]:
+        """Debt still owed by borrowers with no collateral left, per asset (base units at ``now``).
+
+        Under 3.6 a liquidation that takes a borrower's last collateral burns the rest of the
+        debt into :meth:`deficit`, so this is normally empty. Aave 3.0 has no deficit: that
+        debt stays on the account, unbacked, and this is where it shows (with
+        ``LiquidationOutcome.unbacked_debt`` per liquidation). Scans the borrowers; on demand.
+        """
+        out: dict[str, int] = {}
+        for account, assets in self._borrow.items():
+            if not assets or any(self._a[a].get(account, 0) for a in self._coll.get(account, ())):
+                continue
+            for asset in assets:
+                debt = self.debt_of(now, account, asset)
+                if debt:
+                    out[asset] = out.get(asset, 0) + debt
+        return {a: out[a] for a in self._order if a in out}
 
     def eliminate_deficit(self, now: int, payer: str, asset: str, amount: int) -> int:
         """Umbrella-style cover: ``payer`` supplies underlying, then burns it against deficit.
@@ -746,7 +823,7 @@ class AavePool:
             tx.coll_flags(payer).discard(asset)
         tx.a_burn(asset, payer, scaled)
         r.deficit -= write_off
-        self._rates(r, cache, 0, 0)
+        self._rates(tx, r, cache, 0, 0)
         tx.commit()
         return write_off
 
@@ -775,7 +852,7 @@ class AavePool:
         r.liquidity_index -= drop
         cache.next_liquidity_index = r.liquidity_index
         r.deficit -= written
-        self._rates(r, cache, 0, 0)
+        self._rates(tx, r, cache, 0, 0)
         tx.commit()
         self._screen._key = None
         return written
@@ -793,7 +870,7 @@ class AavePool:
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
-        self._rates(r, cache, 0, 0)
+        self._rates(tx, r, cache, 0, 0)
         tx.commit()
 
     def collect_treasury(self, now: int, asset: str, to: str) -> int:
@@ -909,7 +986,7 @@ class AavePool:
         Cheap: no exact check. Every exactly-liquidatable account is in the list (see
         ``_screen``); callers confirm with :meth:`preview_liquidation` or :meth:`account_data`.
         """
-        return self._screen.candidates(*self._screen_inputs(now))
+        return self._screen.candidates(*self._screen_inputs(now), margin=self._screen_margin)
 
     def liquidatable_accounts(self, now: int) -> list[str]:
         """Accounts whose exact health factor is below 1 at ``now``, largest debt first.
@@ -918,7 +995,7 @@ class AavePool:
         ``1 + 1e-6``; each is confirmed with :meth:`account_data`. The screen recomputes all
         rows only when a price or an index changed since the last call.
         """
-        cands = self._screen.candidates(*self._screen_inputs(now))
+        cands = self._screen.candidates(*self._screen_inputs(now), margin=self._screen_margin)
         return [
             a for a in cands
             if self.account_data(now, a).health_factor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD
