@@ -26,6 +26,7 @@ __all__ = [
     "AdvanceTo",
     "Backend",
     "Borrow",
+    "CoverDeficit",
     "Liquidate",
     "LiquidationResult",
     "MarketSpec",
@@ -135,6 +136,19 @@ class Withdraw:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverDeficit:
+    """Aave 3.6: the insurance fund ``payer`` writes off up to ``amount`` of ``asset``'s deficit.
+
+    Simulator: ``AavePool.eliminate_deficit``; chain: ``contracts/src/InsuranceFund.sol``
+    ``cover``, registered as the pool's Umbrella.
+    """
+
+    payer: str
+    asset: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class Liquidate:
     """``liquidator`` liquidates ``account``.
 
@@ -153,7 +167,8 @@ class Liquidate:
     repaid_shares: int = 0
 
 
-Action = AdvanceTo | SetPrice | Supply | SupplyCollateral | Borrow | Repay | Withdraw | Liquidate
+Action = (AdvanceTo | SetPrice | Supply | SupplyCollateral | Borrow | Repay | Withdraw | Liquidate
+          | CoverDeficit)
 
 
 @dataclass(frozen=True, slots=True)

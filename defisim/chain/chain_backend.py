@@ -18,6 +18,7 @@ from defisim.chain.backend import (
     Action,
     AdvanceTo,
     Borrow,
+    CoverDeficit,
     Liquidate,
     LiquidationResult,
     MarketSpec,
@@ -41,6 +42,7 @@ class Checkpoint:
     now: int
     accounts: dict[str, str]
     spec: MarketSpec
+    funds: dict[str, Any]
 
 
 class ChainBackend:
@@ -82,7 +84,8 @@ class ChainBackend:
 
     def checkpoint(self) -> Checkpoint:
         """Remember the chain state (and the backend's own) to come back to."""
-        return Checkpoint(self.node.snapshot(), self.now, dict(self.market.accounts), self.market.spec)
+        return Checkpoint(self.node.snapshot(), self.now, dict(self.market.accounts), self.market.spec,
+                          dict(getattr(self.market, "funds", {})))
 
     def restore(self, mark: Checkpoint) -> None:
         """Return to ``mark``; it stays usable (Anvil drops a snapshot once reverted to)."""
@@ -91,6 +94,8 @@ class ChainBackend:
         self.now = mark.now
         self.market.accounts = dict(mark.accounts)
         self.market.spec = self.spec = mark.spec
+        if hasattr(self.market, "funds"):
+            self.market.funds = dict(mark.funds)
 
     def configure(self, reserves: dict[str, Any]) -> None:
         """Aave: set every reserve's parameters (see :meth:`AaveChain.configure`)."""
@@ -129,6 +134,8 @@ class ChainBackend:
                 self._tx(acct, m.pool, "withdraw", m.tokens[a].address, x, m.address(acct))
             case SupplyCollateral():
                 raise ChainError("SupplyCollateral is a Morpho Blue action")
+            case CoverDeficit(payer=who, asset=a, amount=x):
+                m.cover_deficit(who, a, x, self.now)
             case Liquidate():
                 return self._liquidate(action)
             case _:

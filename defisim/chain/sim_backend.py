@@ -13,6 +13,7 @@ from defisim.chain.backend import (
     Action,
     AdvanceTo,
     Borrow,
+    CoverDeficit,
     Liquidate,
     LiquidationResult,
     MarketSpec,
@@ -87,6 +88,9 @@ class SimulatorBackend:
                 p.repay(self.now, acct, a, x)
             case Withdraw(account=acct, asset=a, amount=x):
                 p.withdraw(self.now, acct, a, x)
+            case CoverDeficit(payer=who, asset=a, amount=x):
+                self._fund(who, a, p.deficit_cover_cost(self.now, who, a, x))
+                p.eliminate_deficit(self.now, who, a, x)
             case Liquidate():
                 return self._liquidate(action)
             case _:

@@ -11,8 +11,10 @@
    compare snapshots, replay the oracle rounds and liquidations in order, compare every
    liquidation's amounts and health factors, and compare the final snapshots.
 
-Only what the contracts can express is replayed; anything else the simulation did to a
-validated protocol (treasury collection, deficit cover, socialisation) stops the
+Insurance-fund covers of an Aave 3.6 deficit are replayed through
+``contracts/src/InsuranceFund.sol`` registered as the pool's Umbrella. Only what the contracts
+can express is replayed; anything else the simulation did to a validated protocol (treasury
+collection, socialisation of uncovered deficit) stops the
 validation with a message naming it, rather than comparing unlike things.
 """
 
@@ -26,6 +28,7 @@ from defisim.chain.backend import (
     Action,
     AdvanceTo,
     Borrow,
+    CoverDeficit,
     Liquidate,
     LiquidationResult,
     MarketSpec,
@@ -150,9 +153,10 @@ class _Recorder:
         return got
 
     def eliminate_deficit(self, now: int, payer: str, asset: str, amount: int) -> int:
+        self._sync(now, [])
         used = self._inner.eliminate_deficit(now, payer, asset, amount)
         if used:
-            self._refuse("insurance-fund deficit cover")
+            self.actions.append((self._world.block, CoverDeficit(payer, asset, amount)))
         return used
 
     def socialize_deficit(self, now: int, asset: str) -> int:
@@ -240,11 +244,11 @@ def validate_scenario(
     for name, rec in recorders.items():
         if rec.unsupported:
             raise ScenarioError(
-                [(f"protocols.{name}", "validate replays oracle rounds and liquidations only; the "
+                [(f"protocols.{name}", "validate replays oracle rounds, liquidations and insurance-fund covers only; the "
                   f"run also did {rec.unsupported[0]}"
                   + (f" (and {len(rec.unsupported) - 1} more)" if len(rec.unsupported) > 1 else "")
-                  + "; for validation set treasury_every_blocks above chain.blocks and leave out "
-                    "insurance_fund / socialisation")], source=scenario.name)
+                  + "; for validation set treasury_every_blocks above chain.blocks and "
+                    "socialize_uncovered: false")], source=scenario.name)
         spec, seed_actions = specs[name]
         report = ProtocolReport(name, spec.family)
         final_sim = rec._inner.snapshot(world.now())

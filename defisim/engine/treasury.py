@@ -176,6 +176,9 @@ class Treasury:
             self._buy_for_fund(fund, block, asset, deficit)
         available = ledger.balance_of(asset, self.fund_address)
         draw = min(deficit, available)
+        # supplying rounds up by a wei or two: cover what the fund can pay for
+        while draw > 0 and self.pool.deficit_cover_cost(now, self.fund_address, asset, draw) > available:
+            draw -= self.pool.deficit_cover_cost(now, self.fund_address, asset, draw) - available
         if draw <= 0:
             return
         used = self.pool.eliminate_deficit(now, self.fund_address, asset, draw)

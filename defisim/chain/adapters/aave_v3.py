@@ -41,6 +41,8 @@ __all__ = ["AaveChain", "aave_reason", "deploy_contract"]
 UINT256_MAX = 2**256 - 1
 DEPLOYER = address_of("deployer")
 LIQUIDATION_CALL = "0x" + keccak(text="LiquidationCall(address,address,address,uint256,uint256,address,bool)").hex()
+UMBRELLA_ID = b"UMBRELLA".ljust(32, b"\0")
+"""``Pool.UMBRELLA`` id in the PoolAddressesProvider (who may call eliminateReserveDeficit)."""
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 
 _LIBS_30 = ("SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic",
@@ -79,8 +81,13 @@ def aave_reason(raw: str) -> str:
     if name.startswith("Panic"):
         return {"Panic(0x11)": "ARITHMETIC_UNDERFLOW"}.get(raw, raw)
     if re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+        return _FUND_ERRORS.get(snake, snake)
     return raw
+
+
+_FUND_ERRORS = {"NO_DEFICIT": "RESERVE_NOT_IN_DEFICIT", "ZERO_AMOUNT": "INVALID_AMOUNT"}
+"""InsuranceFund.sol checks these before calling the pool; the pool's names for them."""
 
 
 @dataclass
@@ -96,6 +103,7 @@ class AaveChain:
     debt_tokens: dict[str, Contract]
     accounts: dict[str, str] = field(default_factory=dict)  # name -> address
     extra: dict[str, Contract] = field(default_factory=dict)  # provider, configurator, acl
+    funds: dict[str, Contract] = field(default_factory=dict)  # insurance funds by payer name
 
     @property
     def version(self) -> str:
@@ -157,6 +165,22 @@ class AaveChain:
         if amount > have:
             token.send(DEPLOYER, "mint", addr, amount - have)
         token.send(addr, "approve", self.pool.address, UINT256_MAX)
+
+    def cover_deficit(self, payer: str, asset: str, amount: int, ts: int) -> None:
+        """``InsuranceFund.cover`` by the fund named ``payer`` (deployed and registered as the
+        pool's Umbrella on first use; 3.6 only). The fund is minted the underlying it needs."""
+        if self.version == "3.0":
+            raise ChainError("Aave 3.0 books no deficit: there is nothing to cover")
+        fund = self.funds.get(payer)
+        provider = self.extra["provider"]
+        if fund is None:
+            fund = self.funds[payer] = deploy_contract(self.node, "defisim", "InsuranceFund", (), None, ts)
+            self.accounts[payer] = fund.address
+        if provider.call("getAddress", UMBRELLA_ID).lower() != fund.address.lower():
+            provider.send(DEPLOYER, "setAddress", UMBRELLA_ID, fund.address)
+        self.tokens[asset].send(DEPLOYER, "mint", fund.address, amount + 2)
+        fund.send(DEPLOYER, "cover", self.pool.address, self.tokens[asset].address, amount)
+        self.node.mine(ts)
 
     def liquidation_event(self, receipt: Receipt) -> tuple[int, int]:
         """(debt repaid, collateral to the liquidator) from the pool's ``LiquidationCall`` log."""

@@ -792,14 +792,32 @@ class AavePool:
                     out[asset] = out.get(asset, 0) + debt
         return {a: out[a] for a in self._order if a in out}
 
-    def eliminate_deficit(self, now: int, payer: str, asset: str, amount: int) -> int:
-        """Umbrella-style cover: ``payer`` supplies underlying, then burns it against deficit.
+    def deficit_cover_cost(self, now: int, payer: str, asset: str, amount: int) -> int:
+        """Underlying ``payer`` must supply for :meth:`eliminate_deficit` to write off ``amount``.
 
-        ``payer`` supplies ``x = min(amount, deficit)`` (``executeSupply``), then
-        ``executeEliminateDeficit`` burns ``w = min(x, deficit, payer's aToken balance)`` of
-        its aTokens (``rayDivCeil`` scaled) and lowers the deficit by ``w``. Because supply
-        mints rounded down, ``w`` can be a wei below ``x``; the payer keeps that remainder as
-        aTokens. Returns ``w`` (base units). The payer must have no debt.
+        As ``contracts/src/InsuranceFund.sol`` ``cover`` computes it: target
+        ``t = min(amount, deficit)``, scaled aTokens the pool will burn
+        ``need = rayDivCeil(t, normalizedIncome)``; the payer supplies
+        ``ceil((need - held) * normalizedIncome / RAY)`` when its scaled aTokens ``held`` fall
+        short, else nothing. Base units.
+        """
+        r = self._reserve(asset)
+        target = min(amount, r.deficit)
+        index = r.normalized_income(now)
+        need = ray_div_ceil(target, index)
+        held = self._a[asset].get(payer, 0)
+        return 0 if held >= need else -(-(need - held) * index // RAY)
+
+    def eliminate_deficit(self, now: int, payer: str, asset: str, amount: int) -> int:
+        """Insurance-fund cover: ``payer`` supplies what it needs, then burns it against deficit.
+
+        The on-chain counterpart is ``contracts/src/InsuranceFund.sol`` ``cover`` registered as
+        Aave's Umbrella: supply :meth:`deficit_cover_cost` underlying (``executeSupply``), then
+        ``executeEliminateDeficit`` writes off exactly ``t = min(amount, deficit)``, burning
+        ``rayDivCeil(t, index)`` of the payer's scaled aTokens (refused with
+        ``NOT_ENOUGH_AVAILABLE_USER_BALANCE`` if it holds fewer). A rounding remainder stays
+        with the payer as aTokens and counts towards the next cover. Returns ``t`` (base
+        units). The payer must have no debt and hold the underlying.
         """
         self._check_amount(amount)
         if amount == 0:
@@ -810,12 +828,14 @@ class AavePool:
         tx = Overlay(self)
         if tx.borrow_ro(payer):
             raise AaveError("USER_CANNOT_HAVE_DEBT")
-        self._supply(tx, now, payer, asset, min(amount, r0.deficit))
+        cost = self.deficit_cover_cost(now, payer, asset, amount)
+        if cost:
+            self._supply(tx, now, payer, asset, cost)
         r = tx.reserve(asset)
         cache = r.cache()
         r.update_state(cache, now)
         user_scaled = tx.a_scaled(asset, payer)
-        write_off = min(amount, r.deficit, a_balance(user_scaled, cache.next_liquidity_index))
+        write_off = min(amount, r.deficit)
         scaled = a_burn_scaled(write_off, cache.next_liquidity_index)
         if scaled > user_scaled:
             raise AaveError("NOT_ENOUGH_AVAILABLE_USER_BALANCE")
