@@ -115,7 +115,11 @@ class LiquidationRefused(Record):
 
 @dataclass(frozen=True, slots=True)
 class BadDebtRealized(Record):
-    """Debt left with no collateral behind it was written off into the reserve deficit."""
+    """Debt was left with no collateral behind it (base units of ``asset``).
+
+    Aave 3.6 writes it into the reserve deficit; Morpho Blue socialises it at once (a
+    :class:`BadDebtSocialized` follows); Aave 3.0 leaves it on the account, unbacked.
+    """
 
     protocol: str
     account: str

@@ -296,6 +296,10 @@ class Liquidator:
             BadDebtRealized(block, plan.protocol, plan.account, asset, amt, usd)
             for (asset, amt), (_, usd) in zip(outcome.deficits, outcome.deficits_usd, strict=True) if amt
         )
+        world.emit(  # Aave 3.0 books no deficit: the debt stays on the account, unbacked
+            BadDebtRealized(block, plan.protocol, plan.account, asset, amt, pool.value_usd(asset, amt))
+            for asset, amt in getattr(outcome, "unbacked_debt", ()) if amt
+        )
         if getattr(outcome, "deficits_socialized", False):  # written off against suppliers at once (Morpho)
             world.emit(
                 BadDebtSocialized(block, plan.protocol, asset, amt, usd)

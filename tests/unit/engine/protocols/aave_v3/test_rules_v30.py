@@ -413,9 +413,33 @@ def test_scenario_runs_under_30_and_keeps_bad_debt_on_the_account() -> None:
     pool = result.world.protocols["aave"]
     assert isinstance(pool, AavePoolV30)
     liqs = result.records.of_type(PositionLiquidated)
-    assert liqs and not result.records.of_type(BadDebtRealized)
+    (bad,) = result.records.of_type(BadDebtRealized)  # reported, but left on the account
+    (liq,) = liqs
+    assert (bad.account, bad.asset, bad.block) == ("bob", "USDC", liq.block)
     assert pool.deficit("USDC") == 0
     now = result.world.now()
     assert not pool.is_collateral("bob", "WETH")  # all 10 WETH seized at 1,000
     assert pool.unbacked_debt(now) == {"USDC": pool.debt_of(now, "bob", "USDC")} != {}
     assert result.world.invariant_errors() == []
+
+
+def test_v30_scenario_records_unbacked_debt_as_bad_debt() -> None:
+    """3.0 books no deficit, but a liquidation that exhausts collateral leaves debt that the
+    run reports as BadDebtRealized (and nothing for an insurance fund to cover)."""
+    from pathlib import Path
+
+    import defisim
+    from defisim.engine.records import BadDebtRealized, PositionLiquidated
+
+    root = Path(__file__).resolve().parents[5]
+    scn = defisim.load_scenario(root / "scenarios" / "validation" / "aave_v30.yaml")
+    result = defisim.simulate(scn)
+    pool = result.world.protocols["aave"]
+    bad = result.records.of_type(BadDebtRealized)
+    assert bad, "the one-minute crash must leave some positions without collateral"
+    unbacked = pool.unbacked_debt(result.world.now())
+    # recorded when collateral ran out; interest has grown the unbacked debt since
+    assert 0 < sum(b.amount for b in bad if b.asset == "USDC") <= unbacked.get("USDC", 0)
+    assert pool.deficit("USDC") == 0
+    liquidated = {r.account for r in result.records.of_type(PositionLiquidated)}
+    assert {b.account for b in bad} <= liquidated
