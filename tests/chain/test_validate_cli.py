@@ -63,3 +63,24 @@ def test_wrong_simulator_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     assert int(row[2]) > 0 and int(row[4]) > 0  # liquidations replayed, mismatches counted
     assert f"{row[4]} mismatch(es)" in " ".join(out.split())
     assert out.count("≠") > _LEGEND_NE and _MARKED.search(out)  # values side by side, rows marked
+
+
+def test_missing_anvil_is_a_clean_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFISIM_ANVIL", "/nonexistent/anvil")
+    code, out = _validate(monkeypatch, str(SCENARIOS / "morpho_blue.yaml"))
+    assert code == 2
+    assert "Anvil not found" in out and "npm ci" in out
+    assert "Traceback" not in out
+
+
+def test_what_cannot_be_replayed_is_refused_by_name(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    text = (SCENARIOS / "aave_v36.yaml").read_text()
+    # the same scenario with treasury collection on: validate must say what it cannot replay
+    text = text.replace("treasury_every_blocks: 100000", "treasury_every_blocks: 5")
+    bad = tmp_path / "collects.yaml"
+    bad.write_text(text)
+    code, out = _validate(monkeypatch, str(bad))
+    assert code == 2
+    assert "treasury collection" in out and "treasury_every_blocks" in out
+    assert "Traceback" not in out
