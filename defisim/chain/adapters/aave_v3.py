@@ -40,6 +40,7 @@ __all__ = ["AaveChain", "aave_reason", "deploy_contract"]
 
 UINT256_MAX = 2**256 - 1
 DEPLOYER = address_of("deployer")
+ZERO = "0x" + "00" * 20
 LIQUIDATION_CALL = "0x" + keccak(text="LiquidationCall(address,address,address,uint256,uint256,address,bool)").hex()
 UMBRELLA_ID = b"UMBRELLA".ljust(32, b"\0")
 """``Pool.UMBRELLA`` id in the PoolAddressesProvider (who may call eliminateReserveDeficit)."""
@@ -148,10 +149,7 @@ class AaveChain:
                                   strategies[s].address)
             else:
                 configurator.send(DEPLOYER, "setReserveInterestRateData", addr, rate_data_36(c))
-            configurator.send(DEPLOYER, "configureReserveAsCollateral", addr, c.ltv,
-                              c.liquidation_threshold, c.liquidation_bonus)
-            configurator.send(DEPLOYER, "setReserveFactor", addr, c.reserve_factor)
-            configurator.send(DEPLOYER, "setLiquidationProtocolFee", addr, c.liquidation_protocol_fee)
+            queue_risk_parameters(configurator, addr, c)
         self.node.mine(ts)
         self.spec = replace(self.spec, reserves=dict(reserves))
 
@@ -287,71 +285,95 @@ def _reserve_fields(version: str, data: tuple[Any, ...]) -> dict[str, int]:
     }
 
 
+class MarketDeployer:
+    """Deploys one contract or sends one admin call per mined block, all at timestamp ``ts``."""
+
+    def __init__(self, node: LocalNode, family: str, ts: int) -> None:
+        self.node, self.family, self.ts = node, family, ts
+
+    def deploy(self, name: str, *args: Any, libraries: dict[str, str] | None = None,
+               family: str | None = None) -> Contract:
+        return deploy_contract(self.node, family or self.family, name, args, libraries, self.ts)
+
+    def run(self, contract: Contract, fn: str, *args: Any) -> None:
+        contract.send(DEPLOYER, fn, *args)
+        self.node.mine(self.ts)
+
+    def provider_and_acl(self) -> tuple[Contract, Contract]:
+        """PoolAddressesProvider and ACLManager with the deployer as ACL and pool admin."""
+        provider = self.deploy("PoolAddressesProvider", "defisim", DEPLOYER)
+        self.run(provider, "setACLAdmin", DEPLOYER)
+        acl = self.deploy("ACLManager", provider.address)
+        self.run(provider, "setACLManager", acl.address)
+        self.run(acl, "addPoolAdmin", DEPLOYER)
+        return provider, acl
+
+    def tokens_and_oracle(self, spec: MarketSpec, provider: Contract) -> tuple[dict[str, Contract], dict[str, Contract]]:
+        """One TestToken and one SettableAggregator (8 decimals) per token, behind an AaveOracle."""
+        tokens = {s: self.deploy("TestToken", s, s, d, family="defisim") for s, d in spec.tokens.items()}
+        feeds = {s: self.deploy("SettableAggregator", 8, f"{s} / USD", spec.prices[s], family="defisim")
+                 for s in spec.tokens}
+        oracle = self.deploy("AaveOracle", provider.address, [tokens[s].address for s in spec.tokens],
+                             [feeds[s].address for s in spec.tokens], ZERO, ZERO, 10**8)
+        self.run(provider, "setPriceOracle", oracle.address)
+        return tokens, feeds
+
+    def finish(self, spec: MarketSpec, contracts: dict[str, Contract], tokens: dict[str, Contract],
+               feeds: dict[str, Contract], a_abi: list[dict[str, Any]], v_abi: list[dict[str, Any]]) -> AaveChain:
+        """Risk parameters for every reserve (one block), then the :class:`AaveChain` handle."""
+        configurator, pool = contracts["configurator"], contracts["pool"]
+        for s in spec.tokens:
+            configurator.send(DEPLOYER, "setReserveBorrowing", tokens[s].address, True)
+            queue_risk_parameters(configurator, tokens[s].address, spec.reserves[s])
+        self.node.mine(self.ts)
+        a_tokens, d_tokens = {}, {}
+        for s in spec.tokens:
+            data = pool.call("getReserveData", tokens[s].address)
+            a_tokens[s] = Contract(self.node, data[8], a_abi)
+            d_tokens[s] = Contract(self.node, data[10], v_abi)
+        chain = AaveChain(self.node, spec, pool, feeds, tokens, a_tokens, d_tokens)
+        chain.accounts[spec.treasury] = address_of(spec.treasury)
+        chain.extra = {k: v for k, v in contracts.items() if k != "pool"}
+        return chain
+
+
+def queue_risk_parameters(configurator: Contract, asset: str, c: ReserveConfig) -> None:
+    """Queue collateral parameters, reserve factor and liquidation fee of one reserve."""
+    configurator.send(DEPLOYER, "configureReserveAsCollateral", asset, c.ltv, c.liquidation_threshold,
+                      c.liquidation_bonus)
+    configurator.send(DEPLOYER, "setReserveFactor", asset, c.reserve_factor)
+    configurator.send(DEPLOYER, "setLiquidationProtocolFee", asset, c.liquidation_protocol_fee)
+
+
 def _deploy_30(node: LocalNode, spec: MarketSpec, ts: int) -> AaveChain:
     fam = "aave-v3.0"
-
-    def dep(name: str, *args: Any, libraries: dict[str, str] | None = None, family: str = fam) -> Contract:
-        return deploy_contract(node, family, name, args, libraries, ts)
-
-    def run(c: Contract, fn: str, *args: Any) -> None:
-        c.send(DEPLOYER, fn, *args)
-        node.mine(ts)
-
-    provider = dep("PoolAddressesProvider", "defisim", DEPLOYER)
-    run(provider, "setACLAdmin", DEPLOYER)
-    acl = dep("ACLManager", provider.address)
-    run(provider, "setACLManager", acl.address)
-    run(acl, "addPoolAdmin", DEPLOYER)
+    d = MarketDeployer(node, fam, ts)
+    provider, acl = d.provider_and_acl()
     libs: dict[str, str] = {}
-    for lib in _LIBS_30:
-        libs[lib] = dep(lib, libraries=libs).address
-    pool_impl = dep("Pool", provider.address, libraries=libs)
-    run(provider, "setPoolImpl", pool_impl.address)
-    cfg_logic = dep("ConfiguratorLogic")
-    cfg_impl = dep("PoolConfigurator", libraries={"ConfiguratorLogic": cfg_logic.address})
-    run(provider, "setPoolConfiguratorImpl", cfg_impl.address)
+    for lib in _LIBS_30:  # FlashLoanLogic links BorrowLogic, deployed before it
+        libs[lib] = d.deploy(lib, libraries=libs).address
+    pool_impl = d.deploy("Pool", provider.address, libraries=libs)
+    d.run(provider, "setPoolImpl", pool_impl.address)
+    cfg_logic = d.deploy("ConfiguratorLogic")
+    cfg_impl = d.deploy("PoolConfigurator", libraries={"ConfiguratorLogic": cfg_logic.address})
+    d.run(provider, "setPoolConfiguratorImpl", cfg_impl.address)
     pool = Contract(node, provider.call("getPool"), load_artifact(fam, "Pool").abi)
     configurator = Contract(node, provider.call("getPoolConfigurator"), cfg_impl.abi)
+    tokens, feeds = d.tokens_and_oracle(spec, provider)
 
-    tokens = {s: dep("TestToken", s, s, d, family="defisim") for s, d in spec.tokens.items()}
-    feeds = {s: dep("SettableAggregator", 8, f"{s} / USD", spec.prices[s], family="defisim")
-             for s in spec.tokens}
-    oracle = dep("AaveOracle", provider.address, [tokens[s].address for s in spec.tokens],
-                 [feeds[s].address for s in spec.tokens], "0x" + "00" * 20, "0x" + "00" * 20, 10**8)
-    run(provider, "setPriceOracle", oracle.address)
-
-    a_impl = dep("AToken", pool.address)
-    s_impl = dep("StableDebtToken", pool.address)
-    v_impl = dep("VariableDebtToken", pool.address)
+    a_impl = d.deploy("AToken", pool.address)
+    s_impl = d.deploy("StableDebtToken", pool.address)
+    v_impl = d.deploy("VariableDebtToken", pool.address)
     treasury = address_of(spec.treasury)
     inputs = []
-    for s, d in spec.tokens.items():
+    for s, dec in spec.tokens.items():
         c = spec.reserves[s]
-        strategy = dep("DefaultReserveInterestRateStrategy", provider.address, c.optimal_usage_ratio,
-                       c.base_variable_borrow_rate, c.variable_rate_slope1, c.variable_rate_slope2,
-                       0, 0, 0, 0, 0)
-        inputs.append((a_impl.address, s_impl.address, v_impl.address, d, strategy.address,
-                       tokens[s].address, treasury, "0x" + "00" * 20, f"a{s}", f"a{s}",
+        strategy = d.deploy("DefaultReserveInterestRateStrategy", provider.address, c.optimal_usage_ratio,
+                            c.base_variable_borrow_rate, c.variable_rate_slope1, c.variable_rate_slope2,
+                            0, 0, 0, 0, 0)
+        inputs.append((a_impl.address, s_impl.address, v_impl.address, dec, strategy.address,
+                       tokens[s].address, treasury, ZERO, f"a{s}", f"a{s}",
                        f"vd{s}", f"vd{s}", f"sd{s}", f"sd{s}", b""))
-    run(configurator, "initReserves", inputs)
-    for s in spec.tokens:
-        c, addr = spec.reserves[s], tokens[s].address
-        for fn, args in (
-            ("configureReserveAsCollateral", (addr, c.ltv, c.liquidation_threshold, c.liquidation_bonus)),
-            ("setReserveBorrowing", (addr, True)),
-            ("setReserveFactor", (addr, c.reserve_factor)),
-            ("setLiquidationProtocolFee", (addr, c.liquidation_protocol_fee)),
-        ):
-            configurator.send(DEPLOYER, fn, *args)
-    node.mine(ts)
-    erc20 = load_artifact(fam, "AToken").abi
-    debt_abi = load_artifact(fam, "VariableDebtToken").abi
-    a_tokens, d_tokens = {}, {}
-    for s in spec.tokens:
-        data = pool.call("getReserveData", tokens[s].address)
-        a_tokens[s] = Contract(node, data[8], erc20)
-        d_tokens[s] = Contract(node, data[10], debt_abi)
-    chain = AaveChain(node, spec, pool, feeds, tokens, a_tokens, d_tokens)
-    chain.accounts[spec.treasury] = treasury
-    chain.extra = {"provider": provider, "configurator": configurator, "acl": acl}
-    return chain
+    d.run(configurator, "initReserves", inputs)
+    return d.finish(spec, {"pool": pool, "provider": provider, "configurator": configurator, "acl": acl},
+                    tokens, feeds, load_artifact(fam, "AToken").abi, load_artifact(fam, "VariableDebtToken").abi)
