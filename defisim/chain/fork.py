@@ -7,7 +7,9 @@
    ``eth_chainId``; the block exists and is not in the future; the address has code at that
    block and answers as the named protocol (Aave: ``ADDRESSES_PROVIDER()`` and a non-empty
    ``getReservesList()``). A node that cannot serve state at an old block is reported as not
-   archive-capable.
+   archive-capable. Morpho Blue (``--protocol morpho-blue --morpho ADDRESS --market ID``):
+   ``owner()`` answers and ``market(id)`` has a non-zero ``lastUpdate``; everything after that
+   is :func:`defisim.chain.fork_morpho.run_morpho` (same steps, one market).
 2. **Start an Anvil fork** of that block on 127.0.0.1 (:class:`~defisim.chain.anvil.Anvil`);
    it is stopped on every path out of this function.
 3. **Read the protocol** on the fork (:mod:`defisim.chain.fork_aave`): reserves,
@@ -68,6 +70,7 @@ __all__ = [
     "accounts_from_logs",
     "check_remote",
     "parse_accounts",
+    "parse_market_id",
     "parse_shock",
     "run_fork",
     "scrub",
@@ -138,6 +141,17 @@ def _address(text: str, what: str) -> str:
     return to_checksum_address(t)
 
 
+_MARKET_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def parse_market_id(text: str) -> bytes:
+    """A Morpho Blue market id (``0x`` + 64 hex digits, the ``bytes32`` of ``MarketParamsLib.id``)."""
+    t = text.strip()
+    if not _MARKET_ID.fullmatch(t):
+        raise ForkInputError(f"--market {t!r} is not a Morpho Blue market id (0x followed by 64 hex digits)")
+    return bytes.fromhex(t[2:])
+
+
 def parse_accounts(text: str | None) -> tuple[str, ...]:
     """``"0xA,0xB"`` → checksummed addresses (empty for None/blank)."""
     if not text or not text.strip():
@@ -194,6 +208,8 @@ class ForkRequest:
     market: str | None = None
     aave_version: str | None = None
     anvil_port: int | None = None
+    chain_id: int | None = None
+    """The chain the URL must serve (e.g. 1 for Ethereum mainnet); None = any."""
 
 
 # --- remote checks ------------------------------------------------------------------------------
@@ -224,8 +240,13 @@ def _call(rpc: ReadOnlyRpc, to: str, signature: str, block: int) -> bytes:
     return rpc.call(to, keccak(text=signature)[:4], block)
 
 
-def check_remote(rpc: ReadOnlyRpc, url: str, block: int | None, protocol: str, address: str) -> RemoteInfo:
-    """The read-only checks of step 1 (see the module docstring); raise with a clean message."""
+def check_remote(rpc: ReadOnlyRpc, url: str, block: int | None, protocol: str, address: str,
+                 market: bytes | None = None, chain_id: int | None = None) -> RemoteInfo:
+    """The read-only checks of step 1 (see the module docstring); raise with a clean message.
+
+    ``market``: the Morpho Blue market id (``protocol == "morpho-blue"``); ``chain_id``: the
+    chain the URL must serve (a wrong-chain URL is refused before anything else is read)."""
+    expected_chain = chain_id
     shown = redact_url(url)
     try:
         chain_id = int(rpc.request("eth_chainId"), 16)
@@ -233,6 +254,8 @@ def check_remote(rpc: ReadOnlyRpc, url: str, block: int | None, protocol: str, a
     except (ChainError, ValueError, TypeError) as exc:
         text = scrub(str(exc), url)
         raise ForkError(text if shown in text else f"cannot use the RPC {shown}: {text}") from None
+    if expected_chain is not None and chain_id != expected_chain:
+        raise ForkInputError(f"the RPC {shown} serves chain {chain_id}, not chain {expected_chain} (--chain-id)")
     n = latest if block is None else block
     if n > latest:
         raise ForkInputError(f"block {n} is in the future: the latest block of chain {chain_id} at {shown} is {latest}")
@@ -262,6 +285,10 @@ def check_remote(rpc: ReadOnlyRpc, url: str, block: int | None, protocol: str, a
             raise ForkInputError(f"{address} at block {n} has no addresses provider: not an initialised Aave V3 pool")
         if not reserves:
             raise ForkInputError(f"the Aave V3 pool {address} has no reserves at block {n}")
+    if protocol == "morpho-blue":
+        from defisim.chain.fork_morpho import check_morpho
+
+        check_morpho(rpc, url, address, market or b"", n)
     return RemoteInfo(chain_id, n, timestamp, latest)
 
 
@@ -375,12 +402,14 @@ def _validate(request: ForkRequest) -> tuple[str, str]:
         raise ForkInputError(f"--block must be >= 0, got {request.block}")
     if request.protocol == "morpho-blue":
         if not request.morpho or not request.market:
-            raise ForkInputError("--protocol morpho-blue needs --morpho ADDRESS and --market ID")
-        _address(request.morpho, "--morpho")
-        raise ForkInputError(
-            "fork mode for morpho-blue is not available yet: reading a live market needs its IRM "
-            "(mainnet markets use AdaptiveCurveIrm, which the simulator does not model) and an oracle "
-            "takeover per market; fork an Aave V3 pool with --protocol aave-v3 --pool ADDRESS")
+            raise ForkInputError("--protocol morpho-blue needs --morpho ADDRESS and --market ID (the Morpho "
+                                 "Blue contract, e.g. 0xBBBBBbbBBb9cC5e90e3b3Af64bdAF62C37EEFFCb on "
+                                 "Ethereum, and a market id, 0x followed by 64 hex digits)")
+        parse_market_id(request.market)
+        if len(request.shocks) > 1:
+            raise ForkInputError("--protocol morpho-blue takes one --shock (the market's collateral: its "
+                                 "oracle price is the collateral's price in loan tokens)")
+        return url, _address(request.morpho, "--morpho")
     if not request.pool:
         raise ForkInputError("--protocol aave-v3 needs --pool ADDRESS (the Pool proxy, e.g. Aave's "
                              "mainnet Pool 0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2)")
@@ -407,12 +436,16 @@ def run_fork(request: ForkRequest, progress: Progress | None = None) -> ForkRepo
 
 
 def _run(request: ForkRequest, url: str, address: str, say: Progress) -> ForkReport:
+    if request.protocol == "morpho-blue":
+        from defisim.chain.fork_morpho import run_morpho
+
+        return run_morpho(request, url, address, say)
     from defisim.chain import fork_aave as fa
 
     say(f"checking {redact_url(url)} (read-only)")
     rpc = ReadOnlyRpc(url)
     try:
-        info = check_remote(rpc, url, request.block, request.protocol, address)
+        info = check_remote(rpc, url, request.block, request.protocol, address, chain_id=request.chain_id)
         if request.accounts is None:
             say(f"scanning the pool's Supply/Borrow logs (last {request.log_blocks} blocks)")
             first = max(0, info.block - max(request.log_blocks, 1) + 1)

@@ -37,8 +37,12 @@ def _header(r: ForkReport) -> Table:
     t.add_row("RPC (read only)", r.rpc)
     t.add_row("chain id", str(r.chain_id))
     t.add_row("block", f"{r.block} ({when}; latest {r.latest_block})")
-    t.add_row("pool", f"{r.address} ({r.family}, POOL_REVISION {r.revision})")
-    t.add_row("reserves", str(len(r.reserves)))
+    if r.family == "morpho-blue":
+        t.add_row("Morpho Blue", r.address)
+        t.add_row("assets", str(len(r.reserves)))
+    else:
+        t.add_row("pool", f"{r.address} ({r.family}, POOL_REVISION {r.revision})")
+        t.add_row("reserves", str(len(r.reserves)))
     t.add_row("accounts read", f"{len(r.accounts)} ({r.accounts_source})")
     if r.skipped:
         t.add_row("accounts left out", f"{len(r.skipped)} (not modelled: see below)")

@@ -167,16 +167,20 @@ def fork(
     block: Annotated[int | None, typer.Option(help="Block to fork (default: the latest)")] = None,
     protocol: Annotated[str, typer.Option(help="aave-v3 or morpho-blue")] = "aave-v3",
     pool: Annotated[str | None, typer.Option(help="Aave V3 Pool address")] = None,
-    morpho: Annotated[str | None, typer.Option(help="Morpho Blue address")] = None,
-    market: Annotated[str | None, typer.Option(help="Morpho Blue market id")] = None,
-    accounts: Annotated[str | None, typer.Option(help="Comma-separated accounts (default: from the pool's recent Supply/Borrow logs)")] = None,
-    shock: Annotated[list[str] | None, typer.Option(help="Price shock ASSET=±P%, e.g. WETH=-30% (repeatable; symbol or token address)")] = None,
+    morpho: Annotated[str | None, typer.Option(help="Morpho Blue contract address (with --protocol morpho-blue)")] = None,
+    market: Annotated[str | None, typer.Option(help="Morpho Blue market id: 0x followed by 64 hex digits (with --protocol morpho-blue)")] = None,
+    accounts: Annotated[str | None, typer.Option(help="Comma-separated accounts (default: from recent logs: the pool's Supply/Borrow, or the Morpho market's Borrow/SupplyCollateral)")] = None,
+    shock: Annotated[list[str] | None, typer.Option(help="Price shock ASSET=±P%, e.g. WETH=-30% (repeatable; symbol or token address; Morpho Blue: one shock of the market's collateral, e.g. collateral=-30%)")] = None,
     log_blocks: Annotated[int, typer.Option(help="Blocks of logs to scan for accounts", min=1)] = 5000,
     max_accounts: Annotated[int, typer.Option(help="At most this many accounts from the logs (most recent first)", min=1)] = 200,
     aave_version: Annotated[str | None, typer.Option(help="Force the Aave rule set (3.0 or 3.6) instead of detecting it")] = None,
     anvil_port: Annotated[int | None, typer.Option(help="Port of the local Anvil fork (default: a free one)")] = None,
+    chain_id: Annotated[int | None, typer.Option(help="Chain the RPC must serve, e.g. 1 (refuses a wrong-chain URL)")] = None,
 ) -> None:
     """Fork a live chain at a block, read a pool into the simulator, shock prices, liquidate on both; compare.
+
+    Aave V3: --pool ADDRESS. Morpho Blue: --protocol morpho-blue --morpho ADDRESS --market ID
+    (markets whose IRM is IrmMock-like, a fixed rate or none; AdaptiveCurveIrm is not modelled yet).
 
     Exit 0 when every liquidation and the final state match exactly, 1 on any mismatch,
     2 on bad input or when the chain cannot be read or forked.
@@ -191,7 +195,7 @@ def fork(
             accounts=parse_accounts(accounts) if accounts is not None else None,
             shocks=tuple(parse_shock(s) for s in shock or ()), log_blocks=log_blocks,
             max_accounts=max_accounts, morpho=morpho, market=market, aave_version=aave_version,
-            anvil_port=anvil_port,
+            anvil_port=anvil_port, chain_id=chain_id,
         )
         with err_console.status("forking...") as status:
             report = run_fork(request, progress=lambda msg: status.update(msg))

@@ -342,7 +342,7 @@ def test_a_keyed_url_works_and_its_key_stays_hidden(a36: Mainnet, keyed_url: str
     code, text = _cli("--rpc-url", keyed_url, "--block", str(a36.block), "--pool", a36.pool,
                       "--shock", "NOPE=-30%")
     assert code == 2 and "NOPE" in text and "WETH" in text and SECRET not in text
-    assert _fork_nodes() == []
+    assert _fork_nodes(keyed_url) == []
 
 
 def test_address_without_code_is_named(a36: Mainnet) -> None:
@@ -386,11 +386,12 @@ def test_port_in_use_is_a_clear_chain_error(a36: Mainnet) -> None:
         Anvil(port=busy).start()
     with pytest.raises(ForkError, match=f"port {busy} .* already in use"):
         run_fork(ForkRequest(a36.url, pool=a36.pool, anvil_port=busy))
-    assert _fork_nodes() == []
+    assert _fork_nodes(a36.url) == []
 
 
-def _fork_nodes() -> list[int]:
-    """Pids of live anvil processes forking some URL (none may outlive a run)."""
+def _fork_nodes(url: str) -> list[int]:
+    """Pids of live anvil processes forking ``url`` (none may outlive a run; forks of other
+    URLs, e.g. another test session's, are not this test's business)."""
     pids = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -400,7 +401,7 @@ def _fork_nodes() -> list[int]:
             state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"--fork-url" in argv and argv[0].endswith(b"anvil") and state != "Z":
+        if url.encode() in argv and argv[0].endswith(b"anvil") and state != "Z":
             pids.append(int(d.name))
     return pids
 
@@ -412,13 +413,13 @@ def test_no_anvil_is_left_after_a_failure_after_start(a36: Mainnet) -> None:
                  progress=messages.append)
     pid = int(re.search(r"pid (\d+)", " ".join(messages)).group(1))
     assert not Path(f"/proc/{pid}").exists()
-    assert _fork_nodes() == []
+    assert _fork_nodes(a36.url) == []
     # the CLI process as well: it exits 2 and leaves no fork node behind
     proc = subprocess.run([sys.executable, "-c", "from defisim.cli.main import main; main()", "fork",
                            "--rpc-url", a36.url, "--pool", a36.pool, "--shock", "NOPE=-5%"],
                           check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert _fork_nodes() == []
+    assert _fork_nodes(a36.url) == []
 
 
 # --- pieces ------------------------------------------------------------------------------------------
@@ -452,11 +453,6 @@ def test_shock_and_account_parsing() -> None:
 
 
 
-def test_morpho_blue_is_refused_with_a_clear_message(a36: Mainnet) -> None:
-    code, text = _cli("--rpc-url", a36.url, "--protocol", "morpho-blue", "--morpho", a36.pool, "--market", "0x01")
-    assert code == 2 and "morpho-blue is not available yet" in text and "--protocol aave-v3" in text
-
-
 def test_oracle_takeover_without_a_pool_admin(a36: Mainnet) -> None:
     """No pool admin: the ACL admin grants defisim the listing role; no admin at all: storage."""
     with Anvil(fork_url=a36.url, fork_block=a36.block) as fork_node:
@@ -475,3 +471,10 @@ def test_oracle_takeover_without_a_pool_admin(a36: Mainnet) -> None:
         assert market.oracle.call("getAssetPrice", market.reserve("WBTC").address) == 777
         assert market.oracle.call("getAssetPrice", market.reserve("WETH").address) == 1234 * 10**8
     assert a36.chain.market.pool.call("getReservesList")  # A still answers, unchanged
+
+
+def test_a_wrong_chain_url_is_refused_before_anything_else(a36: Mainnet) -> None:
+    code, text = _cli("--rpc-url", a36.url, "--chain-id", "1", "--pool", a36.pool)
+    assert code == 2
+    assert "serves chain 31337, not chain 1" in text and "Traceback" not in text
+    assert _fork_nodes(a36.url) == []
