@@ -2,6 +2,7 @@
 
 from defisim.scenario.kinds import agents, markets, oracles, protocols
 from defisim.scenario.kinds import morpho_blue  # noqa: F401  (registers "morpho-blue")
+from defisim.scenario.kinds import maker  # noqa: F401  (registers "maker", "maker-keeper")
 from defisim.scenario.kinds import compound_v3  # noqa: F401  (registers "compound-v3", "absorber", "collateral-buyer")
 from defisim.scenario.kinds import perp  # noqa: F401  (registers "perp", "perp-liquidator")
 

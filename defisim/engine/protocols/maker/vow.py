@@ -1,0 +1,144 @@
+"""``Vow``: the system's balance sheet, mirrored from ``makerdao/dss`` ``src/vow.sol``.
+
+The Vow's dai in the Vat is surplus (stability fees, liquidation proceeds); its sin is debt
+(confiscated vault debt from ``grab``, keeper rewards from ``suck``). Liquidations push the
+debt they confiscate onto a queue with ``fess(tab)`` (``sin[now] += tab``, ``Sin += tab``);
+``flog(era)`` releases an era after ``wait`` seconds. Only released debt
+(``vat.sin(vow) - Sin - Ash``) can be ``heal``ed against surplus or auctioned with ``flop``;
+surplus beyond ``sin + bump + hump`` can be auctioned with ``flap`` once no released debt is
+left. ``hump`` is the surplus buffer, ``bump`` the flap lot [rad], ``sump`` the flop bid
+[rad], ``dump`` the flop's initial MKR lot [wad].
+
+Mirrored: ``fess``, ``flog``, ``heal``, ``kiss``, ``flop``, ``flap`` with their checks and revert
+strings. ``flop``/``flap`` hand over to the simplified :class:`~.flop.Flopper` and
+:class:`~.flap.Flapper` (AMM sales at market price instead of English auctions; see those
+modules). The debt queue is the contract's, keyed by timestamp; the simulation's vow keeper
+(:meth:`~.system.MakerSystem.settle`) flogs every era as soon as ``wait`` has passed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from defisim.engine.protocols.maker import errors as E
+from defisim.engine.protocols.maker._journal import Journal
+from defisim.engine.protocols.maker.dsmath import add, sub, umin
+from defisim.engine.protocols.maker.errors import MakerError
+from defisim.engine.protocols.maker.vat import Vat
+
+if TYPE_CHECKING:
+    from defisim.engine.protocols.maker.flap import Flapper, FlapSale
+    from defisim.engine.protocols.maker.flop import Flopper, FlopSale
+
+__all__ = ["Vow"]
+
+
+class Vow:
+    """Debt queue, surplus buffer and the auction triggers (see module docstring)."""
+
+    def __init__(self, journal: Journal, vat: Vat, address: str) -> None:
+        self.j = journal
+        self.vat = vat
+        self.address = address
+        self.flapper: Flapper | None = None
+        self.flopper: Flopper | None = None
+        self.sin: dict[int, int] = {}
+        """Debt queue: era (unix seconds) -> rad."""
+        self.Sin = 0
+        self.Ash = 0
+        self.wait = 0
+        self.dump = 0
+        self.sump = 0
+        self.bump = 0
+        self.hump = 0
+        self.live = 1
+
+    def file(self, what: str, data: int) -> None:
+        """``file(what, data)`` for ``wait``, ``bump``, ``sump``, ``dump``, ``hump``."""
+        if what not in ("wait", "bump", "sump", "dump", "hump"):
+            raise MakerError("Vow/file-unrecognized-param", what)
+        self.j.set(self, what, data)
+
+    def set_auctions(self, flapper: Flapper, flopper: Flopper) -> None:
+        """``file("flapper", ...)``/``file("flopper", ...)``; the Vow ``hope``s the flapper."""
+        self.flapper = flapper
+        self.flopper = flopper
+        self.vat.hope(self.address, flapper.address)
+
+    # --- debt queue ---------------------------------------------------------------------------
+
+    def fess(self, tab: int, now: int) -> None:
+        """``fess(tab)``: push ``tab`` [rad] onto the queue at era ``now``."""
+        self.j.put(self.sin, now, add(self.sin.get(now, 0), tab))
+        self.j.set(self, "Sin", add(self.Sin, tab))
+
+    def flog(self, era: int, now: int) -> None:
+        """``flog(era)``: release the era's debt once ``era + wait <= now``."""
+        if add(era, self.wait) > now:
+            raise MakerError(E.VOW_WAIT_NOT_FINISHED)
+        self.j.set(self, "Sin", sub(self.Sin, self.sin.get(era, 0)))
+        self.j.delete(self.sin, era)
+
+    def free_debt(self) -> int:
+        """``vat.sin(vow) - Sin - Ash`` [rad]: released debt (reverts like the contract if negative)."""
+        return sub(sub(self.vat.sin_of(self.address), self.Sin), self.Ash)
+
+    def surplus(self) -> int:
+        """``vat.dai(vow)`` [rad]."""
+        return self.vat.dai_of(self.address)
+
+    # --- settlement ---------------------------------------------------------------------------
+
+    def heal(self, rad: int) -> None:
+        """``heal(rad)``: cancel released debt against surplus."""
+        if rad > self.vat.dai_of(self.address):
+            raise MakerError(E.VOW_INSUFFICIENT_SURPLUS)
+        if rad > self.free_debt():
+            raise MakerError(E.VOW_INSUFFICIENT_DEBT)
+        self.vat.heal(self.address, rad)
+
+    def kiss(self, rad: int) -> None:
+        """``kiss(rad)``: cancel on-auction debt (``Ash``) against surplus."""
+        if rad > self.Ash:
+            raise MakerError(E.VOW_NOT_ENOUGH_ASH)
+        if rad > self.vat.dai_of(self.address):
+            raise MakerError(E.VOW_INSUFFICIENT_SURPLUS)
+        self.j.set(self, "Ash", sub(self.Ash, rad))
+        self.vat.heal(self.address, rad)
+
+    # --- auctions -----------------------------------------------------------------------------
+
+    def flop(self, block: int, now: int) -> FlopSale:
+        """``flop()``: sell MKR for ``sump`` DAI of released debt.
+
+        Checks ``sump <= sin - Sin - Ash`` and ``dai == 0``, then ``Ash += sump`` and
+        ``flopper.kick(vow, dump, sump)``. The simplified flopper settles at once; what it
+        raised is ``kiss``ed (as the first ``dent`` does) and the rest of ``sump`` leaves
+        ``Ash`` (the auction is over), so ``Ash`` is 0 between calls.
+        """
+        if self.flopper is None:
+            raise MakerError(E.FLOP_NO_ROUTE, "no flopper")
+        if self.sump > self.free_debt():
+            raise MakerError(E.VOW_INSUFFICIENT_DEBT)
+        if self.vat.dai_of(self.address) != 0:
+            raise MakerError(E.VOW_SURPLUS_NOT_ZERO)
+        self.j.set(self, "Ash", add(self.Ash, self.sump))
+        sale = self.flopper.kick(block, now, self.address, self.dump, self.sump)
+        kissed = umin(sale.raised_rad, self.Ash)
+        self.kiss(kissed)
+        unraised = sub(self.sump, umin(kissed, self.sump))
+        self.j.set(self, "Ash", sub(self.Ash, umin(self.Ash, unraised)))
+        return sale
+
+    def flap(self, block: int, now: int) -> FlapSale:
+        """``flap()``: sell ``bump`` surplus DAI for MKR, which is burned.
+
+        Checks ``dai >= sin + bump + hump`` and ``sin - Sin - Ash == 0``.
+        """
+        if self.flapper is None:
+            raise MakerError(E.FLAP_NO_ROUTE, "no flapper")
+        if self.vat.dai_of(self.address) < add(add(self.vat.sin_of(self.address), self.bump), self.hump):
+            raise MakerError(E.VOW_INSUFFICIENT_SURPLUS)
+        if self.free_debt() != 0:
+            raise MakerError(E.VOW_DEBT_NOT_ZERO)
+        return self.flapper.kick(block, now, self.bump, 0)
