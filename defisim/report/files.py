@@ -120,12 +120,15 @@ def records_table(result: Result) -> pa.Table:
     import pyarrow as pa  # noqa: PLC0415
 
     names, rows = _columns_and_rows(result)
+    columns: dict[str, list[Any]] = {name: [None] * len(rows) for name in names}
+    for i, row in enumerate(rows):  # one pass over each row's own fields, not every column
+        for key, value in row.items():
+            columns[key][i] = value
     arrays: list[pa.Array] = []
     pandas_cols: list[dict[str, Any]] = []
     int_strings: list[str] = []
     for name in names:
-        values = [row.get(name) for row in rows]
-        arr, pandas_meta, as_strings = _to_arrow(name, values)
+        arr, pandas_meta, as_strings = _to_arrow(name, columns[name])
         arrays.append(arr)
         if pandas_meta is not None:
             pandas_cols.append(pandas_meta)
@@ -175,11 +178,16 @@ def write_records_csv(result: Result, path: Path) -> None:
     """``records.csv``: same columns as the Parquet file; ints as exact digits, floats as
     their shortest round-trip repr, bools as ``true``/``false``, nulls as empty fields."""
     names, rows = _columns_and_rows(result)
+    index = {n: i for i, n in enumerate(names)}
+    empty = [_csv_cell(None)] * len(names)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(names)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(n)) for n in names])
+            cells = empty.copy()
+            for key, value in row.items():
+                cells[index[key]] = _csv_cell(value)
+            writer.writerow(cells)
 
 
 def write_summary_json(result: Result, path: Path) -> None:

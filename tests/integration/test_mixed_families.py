@@ -1,4 +1,5 @@
-"""The mixed-family scenario: one crash cascades through Aave, Morpho Blue and Compound III.
+"""The mixed-family scenario: one crash cascades through Aave, Morpho Blue, Compound III, Maker
+and a perp exchange.
 
 The bundled file has 50,000 positions over a day (its speed is a benchmark, see README); the
 test runs the same market with a tenth of the positions for the crash's first three hours.
@@ -14,20 +15,22 @@ import defisim
 from defisim.engine.records import PositionLiquidated, PriceUpdated
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "mixed_families.yaml"
-PROTOCOLS = ("aave", "morpho", "comet")
+PROTOCOLS = ("aave", "morpho", "comet", "maker", "perpdex")
 
 
 SMALLER = {
     "protocols.aave.borrowers.0.count": 2000,
     "protocols.morpho.markets.0.borrowers.0.count": 1500,
     "protocols.comet.borrowers.0.count": 1500,
+    "protocols.maker.ilks.ETH-A.vaults.0.count": 500,
+    "protocols.perpdex.traders.0.count": 500,
 }
 
 
 @pytest.fixture(scope="module")
 def result() -> defisim.Result:
     scn = defisim.with_overrides(defisim.load_scenario(SCENARIO), SMALLER)
-    return defisim.simulate(scn, blocks=900)
+    return defisim.simulate(scn, blocks=1500)
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +38,11 @@ def calm() -> defisim.Result:
     """The same market and crash with every position far from liquidation."""
     safe = {"protocols.aave.borrowers.0.health": {"min": 4.0, "max": 5.0},
             "protocols.morpho.markets.0.borrowers.0.health": {"min": 4.0, "max": 5.0},
-            "protocols.comet.borrowers.0.health": {"min": 4.0, "max": 5.0}}
+            "protocols.comet.borrowers.0.health": {"min": 4.0, "max": 5.0},
+            "protocols.maker.ilks.ETH-A.vaults.0.health": {"min": 4.0, "max": 5.0},
+            "protocols.perpdex.traders.0.leverage": {"min": 1, "max": 1.5}}
     scn = defisim.with_overrides(defisim.load_scenario(SCENARIO), {**SMALLER, **safe})
-    return defisim.simulate(scn, blocks=900)
+    return defisim.simulate(scn, blocks=1500)
 
 
 def test_every_family_liquidates_in_the_same_crash(result: defisim.Result) -> None:

@@ -55,7 +55,7 @@ class LinearDecrease:
 class StairstepExponentialDecrease:
     """``StairstepExponentialDecrease``: multiplied by ``cut`` [ray] every ``step`` seconds."""
 
-    __slots__ = ("cut", "step")
+    __slots__ = ("cut", "step", "_pow")
 
     def __init__(self, step: int, cut: int) -> None:
         if cut > RAY:
@@ -65,10 +65,16 @@ class StairstepExponentialDecrease:
                              f"step must be a positive int (the contract divides by it), got {step!r}")
         self.step = step
         self.cut = cut
+        self._pow: dict[int, int] = {}
 
     def price(self, top: int, dur: int) -> int:
-        """``rmul(top, rpow(cut, dur / step, RAY))``."""
-        return rmul(top, rpow_abaci(self.cut, dur // self.step, RAY))
+        """``rmul(top, rpow(cut, dur / step, RAY))`` (``rpow`` memoised per step count: every
+        active auction asks each block, and the factor depends only on the count)."""
+        n = dur // self.step
+        factor = self._pow.get(n)
+        if factor is None:
+            factor = self._pow[n] = rpow_abaci(self.cut, n, RAY)
+        return rmul(top, factor)
 
     def __repr__(self) -> str:
         return f"StairstepExponentialDecrease(step={self.step}, cut={self.cut})"
@@ -77,16 +83,22 @@ class StairstepExponentialDecrease:
 class ExponentialDecrease:
     """``ExponentialDecrease``: multiplied by ``cut`` [ray] every second."""
 
-    __slots__ = ("cut",)
+    __slots__ = ("cut", "_pow")
 
     def __init__(self, cut: int) -> None:
         if cut > RAY:
             raise MakerError(E.EXPONENTIAL_CUT_GT_RAY)
         self.cut = cut
+        self._pow: dict[int, int] = {}
 
     def price(self, top: int, dur: int) -> int:
-        """``rmul(top, rpow(cut, dur, RAY))``."""
-        return rmul(top, rpow_abaci(self.cut, dur, RAY))
+        """``rmul(top, rpow(cut, dur, RAY))`` (``rpow`` memoised per duration, bounded)."""
+        factor = self._pow.get(dur)
+        if factor is None:
+            if len(self._pow) > 100_000:
+                self._pow.clear()
+            factor = self._pow[dur] = rpow_abaci(self.cut, dur, RAY)
+        return rmul(top, factor)
 
     def __repr__(self) -> str:
         return f"ExponentialDecrease(cut={self.cut})"

@@ -84,7 +84,8 @@ screens. Funding runs in the SETTLEMENT phase through :meth:`PerpExchange.on_set
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -741,15 +742,20 @@ class PerpExchange:
                             collateral_before, drawn=drawn, haircut=haircut_total, socialized=socialized,
                             unbacked=unbacked, cooldown=0)
 
-    def _adl_ranking(self, tx: Tx, market: str, side: int, exclude: str) -> list[tuple[Fraction, str]]:
+    def _adl_ranking(self, tx: Tx, market: str, side: int, exclude: str) -> Iterator[tuple[Fraction, str]]:
         """Opposite-side accounts to deleverage in ``market``, best first: positions on ``side``
         with positive unrealised PnL in accounts with positive equity, ranked by
         ``unrealised PnL x (account notional / account equity)`` (profit times leverage used),
-        ties by key. Exact rationals, no floats."""
+        ties by key. Exact rationals, no floats.
+
+        Lazy: a heap keyed by the score scaled by 2**128 (an int), so only the counterparties
+        ADL actually uses are ordered; scores whose scaled keys tie are ordered exactly as
+        rationals before they are yielded, so the order is the exact one.
+        """
         price = self._oracles[market]()
         keys = dict(self._holders[market])
         keys.update((k, None) for k, u in tx.units.items() if market in u.positions)
-        ranked: list[tuple[Fraction, str]] = []
+        heap: list[tuple[int, str, int, int]] = []
         for k in keys:
             if k == exclude:
                 continue
@@ -763,9 +769,18 @@ class PerpExchange:
             equity = self._equity(unit)
             if equity <= 0:
                 continue
-            ranked.append((Fraction(upnl * self._total_notional(unit), equity), k))
-        ranked.sort(key=lambda t: (-t[0], t[1]))
-        return ranked
+            num = upnl * self._total_notional(unit)
+            heap.append((-((num << 128) // equity), k, num, equity))
+        heapq.heapify(heap)
+        while heap:
+            first = heapq.heappop(heap)
+            tied = [first]
+            while heap and heap[0][0] == first[0]:
+                tied.append(heapq.heappop(heap))
+            if len(tied) > 1:
+                tied.sort(key=lambda t: (-Fraction(t[2], t[3]), t[1]))
+            for _, k, num, equity in tied:
+                yield Fraction(num, equity), k
 
     def _socialize(self, tx: Tx, key: str, loss: int) -> tuple[int, int]:
         """Take ``loss`` from every other account with positive equity, pro rata to its equity
