@@ -99,6 +99,9 @@ class PositionLiquidated(Record):
     profit_usd: int
     """Liquidator's realised profit: sale proceeds - repaid - flash fee - gas (USD 1e8)."""
     gas_cost_usd: int
+    underlying: str = ""
+    """The asset whose price made the position liquidatable when it is neither the collateral
+    nor the debt (a perp market's asset: margin and PnL are in the quote token); else empty."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,7 +151,7 @@ def _price_panel(ax: Axes, result: Result, asset: str, oracle_names: list[str],
             span = max(0.005 * mid, (dhi - dlo) * 0.6)
             lo, hi = mid - span, mid + span
             ax.set_ylim(lo, hi)
-    mine = [r for r in liqs if asset in (r.collateral_asset, r.debt_asset)]
+    mine = [r for r in liqs if asset in (r.collateral_asset, r.debt_asset, r.underlying)]
     protocols = [p for p in colours if any(r.protocol == p for r in mine)]
     if protocols:
         # Free a band at the bottom of the panel for the liquidation lanes.

@@ -114,5 +114,15 @@ class PerpLiquidator:
             debt_repaid_usd=exchange.value_usd(quote, outcome.debt_repaid),
             collateral_seized_usd=exchange.value_usd(quote, outcome.collateral_seized),
             profit_usd=-gas_usd, gas_cost_usd=gas_usd,
+            underlying=_underlying(exchange, outcome),
         )])
         self.world.emit(rest)
+
+
+def _underlying(exchange: PerpExchange, outcome: LiquidationOutcome) -> str:
+    """The asset of the market with the largest closed notional (a cross-margin liquidation
+    may close several markets)."""
+    if not outcome.closed:
+        return ""
+    biggest = max(outcome.closed, key=lambda part: part.notional)
+    return exchange.market_params(biggest.market).asset
