@@ -8,6 +8,13 @@ equal the tabs on auction, auction houses hold exactly their lots), DAI backing
 A refused action changes nothing. Every auction sells or returns exactly the collateral it
 started with and never raises more than its tab; a Clipper sale left running keeps at least
 ``chost`` to raise; the float screen never misses an unsafe vault; price curves never rise.
+
+The Vow's auctions under random ``tend``/``dent``/``deal``/``tick``/``settle`` and shocks to
+surplus and debt: MKR supply == genesis + minted by flop deals - burned by flap deals; the
+Vat's total dai only moves by what the Vow heals and kisses (and the shocks), and every rad
+of it is held by someone; the Flapper holds exactly the MKR bid and the DAI on auction
+(``fill``); ``Ash`` is the unbid flop auctions' DAI; flap bids rise and flop lots fall by
+``beg``; refusals change nothing.
 """
 
 from __future__ import annotations
@@ -18,12 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from defisim.engine.ledger import Ledger
-from defisim.engine.markets.router import Router
-from defisim.engine.markets.uniswap_v2 import UniswapV2Pool
 from defisim.engine.protocols.maker import (
     AuctionStart,
     CalcConfig,
     ExponentialDecrease,
+    FlapConfig,
+    FlopConfig,
     IlkConfig,
     LinearDecrease,
     MakerSystem,
@@ -37,7 +44,14 @@ from defisim.engine.protocols.maker.records import (
     AuctionSettled,
     AuctionStarted,
     AuctionTaken,
+    DebtAuctioned,
+    DebtBidPlaced,
+    DebtHealed,
+    SurplusAuctioned,
+    SurplusBidPlaced,
+    TokensMinted,
 )
+from defisim.engine.records import TokensBurned
 
 T0 = 1_700_000_000
 WAD, RAY, RAD = 10**18, 10**27, 10**45
@@ -53,12 +67,8 @@ class World:
         self.block = 0
         self.ledger = Ledger({"WETH": 18, "DAI": 18, "MKR": 18})
         self.feed = StaticFeed(2_000 * 10**8)
-        pool = UniswapV2Pool("mkr-dai", "MKR", "DAI", self.ledger)
-        self.ledger.mint("MKR", "lp", 10_000 * WAD)
-        self.ledger.mint("DAI", "lp", 10_000_000 * WAD)
-        pool.add_liquidity("lp", 10_000 * WAD, 10_000_000 * WAD, T0)
         self.mk = MakerSystem(
-            "mk", self.ledger, liquidations=mode, router=Router({"mkr-dai": pool}),  # type: ignore[arg-type]
+            "mk", self.ledger, liquidations=mode,  # type: ignore[arg-type]
             vow=VowConfig(hump=1_000 * RAD, bump=500 * RAD, sump=2_000 * RAD, dump=50 * WAD, wait=600),
             Hole=hole * RAD, box=hole * RAD,
         )
@@ -260,3 +270,152 @@ def test_flip_auctions_conserve_collateral_and_raise_at_most_tab(
             assert not isinstance(w.mk.deal(w.block, w.now, f.guy, ILK, f.auction_id), Refusal)
         w.check()
     check_auction_books(w)
+
+
+# --- the Vow's auctions ----------------------------------------------------------------------------
+
+BIDDERS = ["k0", "k1", "k2"]
+
+
+class VowWorld:
+    """A Vow with surplus or debt, its Flapper (``lid`` 1,500 DAI) and Flopper, and three
+    bidders holding 1,000 MKR and 100,000 DAI each (no vaults: only auctions move money)."""
+
+    def __init__(self, surplus: int, debt: int) -> None:
+        self.now = T0
+        self.block = 0
+        self.ledger = Ledger({"WETH": 18, "DAI": 18, "MKR": 18})
+        self.mk = MakerSystem("mk", self.ledger, Hole=10**7 * RAD, vow=VowConfig(
+            hump=1_000 * RAD, bump=500 * RAD, sump=2_000 * RAD, dump=50 * WAD, wait=0,
+            flap=FlapConfig(beg=105 * WAD // 100, ttl=600, tau=3_600, lid=1_500 * RAD),
+            flop=FlopConfig(beg=103 * WAD // 100, pad=150 * WAD // 100, ttl=600, tau=3_600)))
+        for k in BIDDERS:
+            self.ledger.mint("MKR", k, 1_000 * WAD)
+            self.ledger.mint("DAI", k, 100_000 * WAD)
+        self.mk.back_external_dai()
+        self.genesis_mkr = self.ledger.supply("MKR")
+        self.shocks = 0
+        self.shock("surplus", surplus)
+        self.shock("debt", debt)
+        self.debt0 = self.mk.vat.debt - self.shocks
+
+    def shock(self, kind: str, dai: int) -> None:
+        """New surplus (fees) or released bad debt of ``dai`` DAI."""
+        vat, vow = self.mk.vat, self.mk.vow.address
+        if kind == "surplus":
+            vat.suck(self.mk.genesis, vow, dai * RAD)
+        else:
+            vat.suck(vow, "elsewhere", dai * RAD)
+        self.shocks += dai * RAD
+
+    def state(self) -> Any:
+        return self.mk.snapshot(self.now), tuple(
+            tuple(sorted(self.ledger.holders(t).items())) for t in ("DAI", "MKR"))
+
+    def check(self) -> None:
+        mk, ledger = self.mk, self.ledger
+        assert mk.invariant_errors() == []
+        assert ledger.conservation_errors() == []            # includes: no negative balance
+        minted = sum(r.amount for r in mk.records if isinstance(r, TokensMinted))
+        burned = sum(r.amount for r in mk.records if isinstance(r, TokensBurned))
+        assert ledger.supply("MKR") == self.genesis_mkr + minted - burned
+        healed = sum(r.rad for r in mk.records if isinstance(r, DebtHealed))
+        kissed = sum(r.kissed_rad for r in mk.records if isinstance(r, DebtBidPlaced))
+        assert mk.vat.debt == self.debt0 + self.shocks - healed - kissed
+        # every rad of dai is held by someone: the Vow, the Flapper, bidders (Vat or ERC-20)
+        held = sum(d for u, d in mk.vat.dai.items() if u != mk.dai_join.address)
+        assert held + RAY * ledger.supply("DAI") == mk.vat.debt
+
+
+_SETTLE = st.tuples(st.just("settle"))
+_TIME = st.tuples(st.just("time"), st.sampled_from([1, 300, 599, 600, 601, 3_600, 3_601, 4_000]))
+_FLAP = st.tuples(st.just("flap"), st.sampled_from(BIDDERS), st.floats(0.9, 3.0), st.integers(0, 3))
+_FLOP = st.tuples(st.just("flop"), st.sampled_from(BIDDERS), st.floats(0.3, 1.1), st.integers(0, 3))
+_DEAL = st.tuples(st.just("deal"), st.sampled_from(BIDDERS), st.integers(0, 7))
+_TICK = st.tuples(st.just("tick"), st.sampled_from(BIDDERS), st.integers(0, 7))
+_SHOCK = st.tuples(st.just("shock"), st.sampled_from(["surplus", "debt"]), st.integers(1, 6_000))
+VOW_ACTION = st.one_of(_SETTLE, _SETTLE, _TIME, _TIME, _FLAP, _FLAP, _FLAP, _FLOP, _FLOP, _FLOP,
+                       _DEAL, _DEAL, _TICK, _SHOCK)
+
+
+def vow_step(w: VowWorld, action: tuple[Any, ...]) -> None:
+    mk, kind = w.mk, action[0]
+    w.block += 1
+    before = w.state()
+    out: Refusal | object | None = None
+    if kind == "settle":
+        mk.settle(w.block, w.now)
+    elif kind == "time":
+        w.now += action[1]
+    elif kind == "shock":
+        w.shock(action[1], action[2])
+    elif kind in ("flap", "flop"):
+        _, who, x, pick = action
+        views = [v for v in mk.vow_auctions(w.now) if v.house == kind]
+        if not views:
+            return
+        v = views[pick % len(views)]
+        if kind == "flap":   # x < 1.05 of the current bid is too small (or not higher) on purpose
+            out = mk.flap_tend(w.block, w.now, who, v.auction_id, v.lot, max(1, int(v.bid * x)) if v.bid else
+                               int(x * WAD))
+        else:                # x > 1 / 1.03 of the current lot is too large on purpose
+            out = mk.flop_dent(w.block, w.now, who, v.auction_id, int(v.lot * x), v.bid)
+    else:
+        _, who, pick = action
+        views = mk.vow_auctions(w.now)
+        ready = [v for v in views if (v.dealable if kind == "deal" else v.needs_tick)]
+        if pick < 4 and ready:   # mostly one that is ready, sometimes any (then often refused)
+            views = ready
+        if not views:
+            return
+        v = views[pick % len(views)]
+        fn = {("deal", "flap"): mk.flap_deal, ("deal", "flop"): mk.flop_deal,
+              ("tick", "flap"): mk.flap_tick, ("tick", "flop"): mk.flop_tick}[(kind, v.house)]
+        out = fn(w.block, w.now, who, v.auction_id)
+    if isinstance(out, Refusal):
+        assert w.state() == before, out
+
+
+def check_vow_auction_books(w: VowWorld) -> None:
+    """Bids rose by beg, lots fell by beg, every deal paid the winner what it bid for."""
+    last: dict[tuple[str, int], Any] = {}
+    for r in w.mk.records:
+        if isinstance(r, SurplusBidPlaced):
+            prev = last.get(("flap", r.auction_id))
+            if prev is not None:
+                assert r.bid * WAD >= 105 * WAD // 100 * prev.bid and r.bid > prev.bid
+                assert r.refund == (prev.bid if r.refunded != r.bidder else 0)
+            last[("flap", r.auction_id)] = r
+        elif isinstance(r, DebtBidPlaced):
+            prev = last.get(("flop", r.auction_id))
+            if prev is not None:
+                assert 103 * WAD // 100 * r.lot <= prev.lot * WAD and r.kissed_rad == 0
+            else:
+                assert r.kissed_rad == r.bid_rad == 2_000 * RAD   # the first dent kisses sump
+            last[("flop", r.auction_id)] = r
+        elif isinstance(r, SurplusAuctioned):
+            final = last.pop(("flap", r.auction_id))
+            assert (r.winner, r.gov_burned, r.lot_rad) == (final.bidder, final.bid, 500 * RAD)
+        elif isinstance(r, DebtAuctioned):
+            final = last.pop(("flop", r.auction_id))
+            assert (r.winner, r.gov_minted, r.bid_rad) == (final.bidder, final.lot, 2_000 * RAD)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(surplus=st.sampled_from([0, 1_499, 1_500, 2_000, 5_000]), debt=st.sampled_from([0, 1_999, 2_000, 9_000]),
+       actions=st.lists(VOW_ACTION, min_size=20, max_size=80))
+def test_vow_auctions_conserve_mkr_and_dai(surplus: int, debt: int, actions: list[Any]) -> None:
+    w = VowWorld(surplus, debt)
+    w.check()
+    vow_step(w, ("settle",))
+    for action in actions:
+        vow_step(w, action)
+        w.check()
+    # run out the clock: deal everything that can be dealt
+    w.now += 3_601
+    for v in w.mk.vow_auctions(w.now):
+        if v.dealable:
+            deal = w.mk.flap_deal if v.house == "flap" else w.mk.flop_deal
+            assert not isinstance(deal(w.block, w.now, "k0", v.auction_id), Refusal)
+        w.check()
+    check_vow_auction_books(w)

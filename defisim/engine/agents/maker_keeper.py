@@ -1,4 +1,5 @@
-"""Maker keepers: bark unsafe vaults, take Clipper auctions, bid in Flipper auctions.
+"""Maker keepers: bark unsafe vaults, take Clipper auctions, bid in Flipper auctions and in the
+Vow's surplus (Flapper) and debt (Flopper) auctions.
 
 A :class:`MakerKeeper` watches one or more :class:`~defisim.engine.protocols.maker.MakerSystem`
 deployments. Every block (AGENTS phase) it plans on the state at the start of the block and
@@ -23,6 +24,21 @@ limit, background traffic); each re-checks the state when it runs.
   ``opening_bid`` it first lowballs every auction nobody has bid on (Black Thursday's winning
   bids of almost nothing). It ``deal``s auctions it won (and sells the lot on the AMM) and
   ``tick``s auctions that ended without bids.
+* **Flapper bids** (``flap``): the DAI lot less ``margin`` and gas, ``S = lot * (1 - margin) -
+  gas``, buys ``W`` MKR on the AMM; the keeper bids ``W`` (its reservation, as in the Flipper)
+  when that reaches the ``beg`` step and it is not the high bidder already. It pays with the
+  MKR it holds and buys what it lacks on the AMM with its DAI in the same transaction
+  (getAmountIn of the shortfall, refused if that costs more than ``lot * (1 - margin)`` or
+  leaves nothing after the gas actually paid), so a keeper needs MKR or DAI capital. After
+  ``deal`` it has the DAI lot (exited to its balance); the Flapper burns the MKR.
+* **Flopper bids** (``flop``): the keeper accepts a lot down to ``L`` MKR, the smallest lot
+  whose AMM sale returns ``bid * (1 + margin) + gas`` (getAmountIn); it ``dent``s to ``L`` when
+  that meets the ``beg`` step, paying the fixed DAI bid from its DAI (skipped if it has not
+  that much DAI left after this block's other plans). After ``deal`` it sells the minted MKR
+  on the AMM. Both houses: it ``deal``s auctions it won and ``tick``s auctions that ended
+  without a bid if it could bid in them (a flop ``tick`` raises the lot by ``pad``).
+  Liquidation plans (bids, takes, barks) come first; Vow auction plans use the transaction
+  slots and the DAI left.
 
 Congestion: a keeper with ``max_fee_gwei`` sends nothing while the base fee is at or above
 it (its transactions would wait in the mempool); its tip is ``bid_share`` of the expected
@@ -33,6 +49,10 @@ gas (``LiquidationRefused`` with the gas it burned).
 ``PositionLiquidated`` is emitted per successful ``take`` (2.0: ``debt_repaid`` = DAI paid,
 ``collateral_seized`` = collateral bought) and per ``deal`` the keeper wins (1.2: the winning
 bid and the final lot); ``profit_usd`` = AMM proceeds - DAI paid - gas of that transaction.
+Vow auctions are not liquidations: their outcomes are the system's records
+(``SurplusBidPlaced``, ``SurplusAuctioned``, ``DebtBidPlaced``, ``DebtAuctioned``...); a failed
+Vow-auction transaction is still a ``LiquidationRefused`` (account ``"flap#<id>"`` or
+``"flop#<id>"``), so its gas is counted like any other keeper failure.
 """
 
 from __future__ import annotations
@@ -42,7 +62,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from defisim.engine.blockspace import Tx
-from defisim.engine.protocols.maker import MakerSystem, vault_key
+from defisim.engine.markets.uniswap_v2 import PoolError
+from defisim.engine.protocols.maker import MakerError, MakerSystem, vault_key
 from defisim.engine.protocols.maker.dsmath import RAY, WAD, rad_to_wad_up
 from defisim.engine.protocols.maker.outcomes import ClipView, FlipView, Refusal
 from defisim.engine.records import LiquidationRefused, PositionLiquidated
@@ -81,14 +102,17 @@ class _Plan:
     kind: str
     protocol: str
     ilk: str
+    """The ilk, or the auction house (``"flap"``/``"flop"``) of a Vow auction plan."""
     target: str
     """Vault owner (bark) or auction id as text."""
     gas: int
     profit_usd: int
     amount: int = 0
-    """take: collateral asked [wad]; tend: bid [rad]; dent: lot [wad]."""
+    """take: collateral asked [wad]; tend: bid [rad]; dent: lot [wad]; flap-tend: MKR bid
+    [wad]; flop-dent: MKR lot [wad]."""
     price: int = 0
-    """take: the price planned at [ray] (``max``); tend/dent: the current lot/bid."""
+    """take: the price planned at [ray] (``max``); tend/dent: the current lot/bid;
+    flap-tend: the DAI lot [rad]; flop-dent: the DAI bid [rad]."""
 
 
 class MakerKeeper:
@@ -104,6 +128,8 @@ class MakerKeeper:
         bark: bool = True,
         take: bool = True,
         bid: bool = True,
+        flap: bool = True,
+        flop: bool = True,
         bark_unprofitable: bool = False,
         margin_bps: int = 200,
         bid_share: float = 0.5,
@@ -123,6 +149,8 @@ class MakerKeeper:
         self.do_bark = bark
         self.do_take = take
         self.do_bid = bid
+        self.do_flap = flap
+        self.do_flop = flop
         self.bark_unprofitable = bark_unprofitable
         self.margin_bps = margin_bps
         self.bid_share = bid_share
@@ -151,6 +179,10 @@ class MakerKeeper:
                 plans += self._clip_plans(pname, system, now)
             if self.do_bark:
                 plans += self._bark_plans(pname, system, now, len(plans))
+        if (self.do_flap or self.do_flop) and len(plans) < self.max_txs:
+            committed = sum(_dai_committed(p) for p in plans)
+            for pname in self.protocols:
+                plans += self._vow_plans(pname, self.world.protocols[pname], now, committed)
         txs = []
         for plan in plans[: self.max_txs]:
             tip = self._tip(plan, base_fee)
@@ -343,6 +375,116 @@ class MakerKeeper:
         profit = system.value_usd(system.dai, self._lot_value(system, view.ilk, lot) - rad_to_wad_up(view.tab)) - gas_usd
         return _Plan("dent", pname, view.ilk, str(view.auction_id), self.gas.bid, profit, lot, view.tab)
 
+    # --- the Vow's auctions ---------------------------------------------------------------------
+
+    def _vow_plans(self, pname: str, system: MakerSystem, now: int, committed: int) -> list[_Plan]:
+        """Deals, ticks and bids in ``pname``'s flap and flop auctions (module docstring);
+        ``committed`` [rad] is the DAI this block's liquidation plans may spend.
+
+        Reads the Flapper's and Flopper's ``bids`` directly (as a bot reads public storage):
+        every keeper plans before any transaction runs, and most auctions are skipped with a
+        few comparisons (hundreds may be open at once after a crash)."""
+        flaps, flops = system.flapper.bids, system.flopper.bids
+        if not (flaps and self.do_flap or flops and self.do_flop):
+            return []
+        cache = self.world.planning_cache
+        gov, dai = system.gov, system.dai
+        key = ("maker-vow-route", gov, dai)
+        route = cache.get(key)
+        if route is None:
+            route = cache[key] = self.router.has_path(gov, dai)
+        if not route:
+            return []
+        me = self.address
+        mkr = self.world.ledger.balance_of(gov, me)
+        dai_left = max(0, system.dai_available(me) - committed)
+        gas_usd = self._gas_usd(self.gas.bid)
+        gas_dai = gas_usd * WAD // USD
+        out: list[_Plan] = []
+        houses = [(h, bids) for h, bids, on in (("flap", flaps, self.do_flap), ("flop", flops, self.do_flop)) if on]
+        for house, bids in houses:
+            reservation = self._flop_reservation(system, system.vow.sump, gas_dai) if house == "flop" and bids else None
+            for id_, b in bids.items():
+                if len(out) >= self.max_txs:
+                    return out
+                tic, end = b.tic, b.end
+                if tic != 0 and (tic < now or end < now):   # dealable
+                    if b.guy == me:
+                        out.append(_Plan(f"{house}-deal", pname, house, str(id_), self.gas.deal, 0))
+                    continue
+                if end < now:                                # ended without a bid: tick
+                    if mkr or dai_left >= (b.bid if house == "flop" else RAY):
+                        out.append(_Plan(f"{house}-tick", pname, house, str(id_), self.gas.tick, 0))
+                    continue
+                if end == now or tic == now or b.guy == me:  # not open, or ours
+                    continue
+                if house == "flap":
+                    plan = self._plan_flap(pname, system, id_, b.bid, b.lot, mkr, dai_left, gas_dai, gas_usd)
+                    if plan is not None:
+                        from_mkr = min(plan.amount, mkr)
+                        mkr -= from_mkr
+                        if plan.amount > from_mkr:
+                            dai_left = max(0, dai_left - self._flap_spend(b.lot, gas_dai) * RAY)
+                else:
+                    if dai_left < b.bid:
+                        continue
+                    lot = reservation if b.bid == system.vow.sump else self._flop_reservation(system, b.bid, gas_dai)
+                    if lot is None or lot <= 0 or lot >= b.lot:
+                        continue
+                    plan = self._plan_flop(pname, system, id_, b.bid, lot, gas_usd)
+                    if plan is not None:
+                        dai_left -= b.bid
+                if plan is not None:
+                    out.append(plan)
+        return out
+
+    def _flap_spend(self, lot: int, gas_dai: int) -> int:
+        """DAI base units the keeper would spend for a flap lot [rad]: ``lot * (1 - margin) - gas``."""
+        return max(0, (lot // RAY) * (BPS - self.margin_bps) // BPS - gas_dai)
+
+    def _plan_flap(self, pname: str, system: MakerSystem, id_: int, current: int, lot: int, mkr: int,
+                   dai_left: int, gas_dai: int, gas_usd: int) -> _Plan | None:
+        """A ``tend`` of ``W`` MKR (what ``lot * (1 - margin) - gas`` DAI buys on the AMM) on an
+        auction whose high bid is ``current`` MKR [wad], if ``W`` meets the ``beg`` step."""
+        spend = self._flap_spend(lot, gas_dai)
+        if spend == 0:
+            return None
+        cache = self.world.planning_cache
+        key = ("maker-flap-w", system.dai, system.gov, spend)
+        willing = cache.get(key)
+        if willing is None:
+            willing = cache[key] = self.router.quote(system.dai, system.gov, spend)
+        bid = willing
+        if bid > mkr:  # the rest is bought on the AMM with DAI
+            buyable = self.router.quote(system.dai, system.gov, dai_left // RAY) if dai_left >= RAY else 0
+            bid = min(bid, mkr + buyable)
+        if bid <= current or bid < system.flapper.min_next_bid(id_):
+            return None
+        profit = system.value_usd(system.dai, lot // RAY - spend * bid // willing) - gas_usd
+        return _Plan("flap-tend", pname, "flap", str(id_), self.gas.bid, profit, bid, lot)
+
+    def _flop_reservation(self, system: MakerSystem, bid: int, gas_dai: int) -> int | None:
+        """The smallest MKR lot [wad] whose AMM sale returns ``bid * (1 + margin) + gas`` DAI,
+        or None if the pool cannot return that much."""
+        need = rad_to_wad_up(bid) * (BPS + self.margin_bps) // BPS + gas_dai
+        cache = self.world.planning_cache
+        key = ("maker-flop-l", system.gov, system.dai, need)
+        if key not in cache:
+            try:
+                cache[key] = self.router.quote_in(system.gov, system.dai, need)
+            except PoolError:
+                cache[key] = None
+        lot: int | None = cache[key]
+        return lot
+
+    def _plan_flop(self, pname: str, system: MakerSystem, id_: int, bid: int, lot: int,
+                   gas_usd: int) -> _Plan | None:
+        """A ``dent`` to the keeper's reservation ``lot`` [wad], if the ``beg`` step allows it."""
+        if lot > system.flopper.max_next_lot(id_):
+            return None
+        profit = system.value_usd(system.dai, rad_to_wad_up(bid) * self.margin_bps // BPS) - gas_usd
+        return _Plan("flop-dent", pname, "flop", str(id_), self.gas.bid, profit, lot, bid)
+
     # --- executing --------------------------------------------------------------------------
 
     def _execute(self, plan: _Plan, tip: int) -> bool:
@@ -350,6 +492,9 @@ class MakerKeeper:
         handler = {
             "bark": self._do_bark, "take": self._do_take, "redo": self._do_redo,
             "tend": self._do_tend, "dent": self._do_dent, "deal": self._do_deal, "tick": self._do_tick,
+            "flap-tend": self._do_flap_tend, "flop-dent": self._do_flop_dent,
+            "flap-deal": self._do_flap_deal, "flop-deal": self._do_flop_deal,
+            "flap-tick": self._do_vow_tick, "flop-tick": self._do_vow_tick,
         }[plan.kind]
         return handler(system, plan, tip)
 
@@ -475,6 +620,94 @@ class MakerKeeper:
         return True
 
 
+    def _do_flap_tend(self, system: MakerSystem, plan: _Plan, tip: int) -> bool:
+        """Buy the MKR the keeper lacks on the AMM (if the bid passes and stays within the
+        DAI budget), then ``tend``."""
+        world = self.world
+        block, now = world.block, world.now()
+        auction = int(plan.target)
+        gov, dai = system.gov, system.dai
+        try:
+            b = system.flapper.check_tend(auction, plan.price, plan.amount, now)
+        except MakerError as exc:
+            return self._fail(system, plan, tip, exc.reason)
+        need = plan.amount if b.guy != self.address else plan.amount - b.bid
+        short = need - world.ledger.balance_of(gov, self.address)
+        if short > 0:
+            try:
+                cost = self.router.quote_in(dai, gov, short)
+            except PoolError:
+                return self._fail(system, plan, tip, "the MKR pool cannot supply the bid")
+            lot = plan.price // RAY
+            gas_dai = world.gas_cost_usd(plan.gas, tip) * WAD // USD
+            if cost * BPS > lot * (BPS - self.margin_bps) or cost + gas_dai >= lot:
+                return self._fail(system, plan, tip, "unprofitable: MKR costs more than the lot after margin and gas")
+            system.exit_dai(self.address)
+            if world.ledger.balance_of(dai, self.address) < cost:
+                return self._fail(system, plan, tip, "not enough DAI to buy the MKR bid")
+            _, swaps = self.router.swap(block, now, self.address, dai, gov, cost, min_out=short)
+            world.emit(swaps)
+        out = system.flap_tend(block, now, self.address, auction, plan.price, plan.amount)
+        if isinstance(out, Refusal):
+            return self._fail(system, plan, tip, out.reason)
+        world.charge_gas(self.address, plan.gas, tip)
+        return True
+
+    def _do_flop_dent(self, system: MakerSystem, plan: _Plan, tip: int) -> bool:
+        """``dent`` to the planned lot if selling it on the AMM still returns the bid plus margin."""
+        world = self.world
+        gov, dai = system.gov, system.dai
+        proceeds = self.router.quote(gov, dai, plan.amount)
+        if proceeds * BPS < rad_to_wad_up(plan.price) * (BPS + self.margin_bps):
+            return self._fail(system, plan, tip, "unprofitable after AMM exit and margin")
+        out = system.flop_dent(world.block, world.now(), self.address, int(plan.target), plan.amount, plan.price)
+        if isinstance(out, Refusal):
+            return self._fail(system, plan, tip, out.reason)
+        world.charge_gas(self.address, plan.gas, tip)
+        system.exit_dai(self.address)
+        return True
+
+    def _do_flap_deal(self, system: MakerSystem, plan: _Plan, tip: int) -> bool:
+        world = self.world
+        out = system.flap_deal(world.block, world.now(), self.address, int(plan.target))
+        if isinstance(out, Refusal):
+            return self._fail(system, plan, tip, out.reason)
+        world.charge_gas(self.address, plan.gas, tip)
+        return True
+
+    def _do_flop_deal(self, system: MakerSystem, plan: _Plan, tip: int) -> bool:
+        """``deal``, then sell the minted MKR on the AMM."""
+        world = self.world
+        block, now = world.block, world.now()
+        out = system.flop_deal(block, now, self.address, int(plan.target))
+        if isinstance(out, Refusal):
+            return self._fail(system, plan, tip, out.reason)
+        world.charge_gas(self.address, plan.gas, tip)
+        if out.guy == self.address and out.lot:
+            _, swaps = self.router.swap(block, now, self.address, system.gov, system.dai, out.lot)
+            world.emit(swaps)
+        return True
+
+    def _do_vow_tick(self, system: MakerSystem, plan: _Plan, tip: int) -> bool:
+        world = self.world
+        tick = system.flap_tick if plan.ilk == "flap" else system.flop_tick
+        out = tick(world.block, world.now(), self.address, int(plan.target))
+        if isinstance(out, Refusal):
+            return self._fail(system, plan, tip, out.reason)
+        world.charge_gas(self.address, plan.gas, tip)
+        return True
+
+
 def _signed_usd(system: MakerSystem, asset: str, amount: int) -> int:
     value = system.value_usd(asset, abs(amount))
     return value if amount >= 0 else -value
+
+
+def _dai_committed(plan: _Plan) -> int:
+    """DAI [rad] a liquidation plan may spend: a take's ``amt * price``, a tend's bid, a
+    dent's tab."""
+    if plan.kind == "take":
+        return plan.amount * plan.price
+    if plan.kind in ("tend", "dent"):
+        return plan.amount if plan.kind == "tend" else plan.price
+    return 0

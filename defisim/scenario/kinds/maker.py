@@ -4,14 +4,21 @@ One ``maker`` entry is one :class:`~defisim.engine.protocols.maker.MakerSystem`:
 one or more collateral types (``ilks``), each priced by an oracle of the scenario (normally an
 ``osm``: the price one ``hop`` late), liquidated by Dog + Clipper Dutch auctions
 (``liquidations: "2.0"``) or Cat + Flipper English auctions (``"1.2"``), with a Vow whose
-surplus is sold for MKR and burned (``flap``) and whose bad debt is covered by minting MKR
-(``flop``), both as immediate AMM sales (see ``flap.py``/``flop.py``).
+surplus above ``hump`` is sold in ``bump``-DAI lots for MKR, which is burned (``flap``: Flapper
+English auctions, bids rise by ``vow.flap.beg``), and whose bad debt is covered by minting MKR
+(``flop``: Flopper reverse auctions for ``sump`` DAI starting at ``dump`` MKR, lots fall by
+``vow.flop.beg``, an unbid auction's lot grows by ``vow.flop.pad`` on ``tick``). ``maker-keeper``
+agents bid in both with their ``capital`` (MKR or DAI for flaps, DAI for flops); without
+bidders the auctions only restart. ``ttl``/``tau`` default to dss's constructor values (3 h /
+2 days), longer than most runs: set them to the run's time scale. ``vow.flap.lid`` caps the
+DAI on auction at once (unlimited when left out).
 
 Vaults come from generated populations (``vaults``, the model of the ``aave-v3`` kind with
 ``1 / mat`` as both threshold and borrowing limit; drawn vaults whose debt is below ``dust``
 are not opened) and hand-written ``accounts``. Readable numbers become dss integers once:
 ``mat``, ``buf``, ``cusp``, ``cut`` -> ray; ``chop``, ``chip``, ``1 + beg`` -> wad; DAI amounts
--> rad; ``duty`` is the annual stability fee (or give the exact per-second ``duty_ray``).
+-> rad; ``duty`` is the annual stability fee (or give the exact per-second ``duty_ray``);
+``1 + vow.flap.beg``, ``1 + vow.flop.beg``, ``1 + vow.flop.pad`` -> wad.
 
 ```yaml
 - kind: maker
@@ -20,7 +27,14 @@ are not opened) and hand-written ``accounts``. Readable numbers become dss integ
   dai: DAI
   gov: MKR
   Hole: "100000000 DAI"
-  vow: {hump: "1000000 DAI", bump: "10000 DAI", sump: "50000 DAI", dump: "250 MKR", wait: 0}
+  vow:
+    hump: "1000000 DAI"
+    bump: "10000 DAI"
+    sump: "50000 DAI"
+    dump: "250 MKR"
+    wait: 0
+    flap: {beg: 0.04, ttl: 30m, tau: 72h, lid: "150000 DAI"}
+    flop: {beg: 0.03, pad: 0.2, ttl: 6h, tau: 72h}
   ilks:
     ETH-A:
       gem: WETH
@@ -60,6 +74,8 @@ from defisim.engine.agents.maker_keeper import KeeperGas, MakerKeeper
 from defisim.engine.clock import Phase
 from defisim.engine.protocols.maker import (
     CalcConfig,
+    FlapConfig,
+    FlopConfig,
     IlkConfig,
     MakerError,
     MakerSystem,
@@ -79,6 +95,7 @@ if TYPE_CHECKING:
     from defisim.scenario.models import ScenarioBase
 
 RAY = 10**27
+UINT256_MAX = 2**256 - 1
 
 IlkName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
 
@@ -224,17 +241,120 @@ class MakerIlkSpec(StrictModel):
         )
 
 
+def _exact_wad(field: str, value: float) -> None:
+    """``1 + value`` must be a whole number of wad units (dss stores it as a wad)."""
+    if ((Frac(1) + Frac(str(value))) * 10**18).denominator != 1:
+        raise ValueError(f"{field}: {value} has more decimals than dss stores")
+
+
+class FlapSpec(StrictModel):
+    """The Flapper: English auctions selling ``bump`` DAI for MKR bids."""
+
+    beg: float = 0.05
+    """Minimum bid increase, > 0 (0.05 = each bid at least 5 % above the last)."""
+    ttl: Seconds = 3 * 3600
+    """A bid's lifetime (seconds): the auction ends ``ttl`` after the last bid."""
+    tau: Seconds = 2 * 86400
+    """Auction length (seconds), > 0 and >= ttl."""
+    lid: Amount | None = None
+    """Most DAI on auction at once (``fill`` limit); None: unlimited."""
+
+    @field_validator("beg")
+    @classmethod
+    def _beg(cls, v: float) -> float:
+        if not v > 0:
+            raise ValueError(f"beg must be > 0 (0.05 = bids rise by at least 5 %), got {v}")
+        _exact_wad("beg", v)
+        return v
+
+    @field_validator("tau")
+    @classmethod
+    def _tau(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError("tau must be > 0 seconds (no bid could ever be placed)")
+        return v
+
+    @model_validator(mode="after")
+    def _ttl_tau(self) -> FlapSpec:
+        if self.ttl > self.tau:
+            raise ValueError(f"ttl ({self.ttl} s) must not exceed tau ({self.tau} s)")
+        return self
+
+    def to_config(self) -> FlapConfig:
+        return FlapConfig(beg=to_wad(Frac(1) + Frac(str(self.beg)), "beg"), ttl=self.ttl, tau=self.tau,
+                          lid=self.lid * RAY if self.lid is not None else UINT256_MAX)
+
+
+class FlopSpec(StrictModel):
+    """The Flopper: reverse auctions minting MKR for a fixed ``sump`` of DAI."""
+
+    beg: float = 0.05
+    """Minimum lot decrease, > 0 (0.05 = each bid asks for at least 5 % less MKR)."""
+    pad: float = 0.5
+    """Lot increase on ``tick`` of an auction nobody bid on, >= 0 (0.5 = +50 %)."""
+    ttl: Seconds = 3 * 3600
+    """A bid's lifetime (seconds)."""
+    tau: Seconds = 2 * 86400
+    """Auction length (seconds), > 0 and >= ttl."""
+
+    @field_validator("beg")
+    @classmethod
+    def _beg(cls, v: float) -> float:
+        if not v > 0:
+            raise ValueError(f"beg must be > 0 (0.05 = lots fall by at least 5 %), got {v}")
+        _exact_wad("beg", v)
+        return v
+
+    @field_validator("pad")
+    @classmethod
+    def _pad(cls, v: float) -> float:
+        if not v >= 0:
+            raise ValueError(f"pad must be >= 0 (0.5 = an unbid lot grows 50 % on tick), got {v}")
+        _exact_wad("pad", v)
+        return v
+
+    @field_validator("tau")
+    @classmethod
+    def _tau(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError("tau must be > 0 seconds (no bid could ever be placed)")
+        return v
+
+    @model_validator(mode="after")
+    def _ttl_tau(self) -> FlopSpec:
+        if self.ttl > self.tau:
+            raise ValueError(f"ttl ({self.ttl} s) must not exceed tau ({self.tau} s)")
+        return self
+
+    def to_config(self) -> FlopConfig:
+        return FlopConfig(beg=to_wad(Frac(1) + Frac(str(self.beg)), "beg"),
+                          pad=to_wad(Frac(1) + Frac(str(self.pad)), "pad"), ttl=self.ttl, tau=self.tau)
+
+
 class VowSpec(StrictModel):
     """The Vow: surplus buffer ``hump``, flap lot ``bump``, flop bid ``sump`` (DAI), flop's
-    largest MKR lot ``dump``, and the debt queue's ``wait``."""
+    initial MKR lot ``dump``, the debt queue's ``wait``, and its auction houses."""
 
     hump: Amount = 0
     bump: Amount = 0
-    """0: no surplus sales."""
+    """0: no surplus auctions."""
     sump: Amount = 0
-    """0: no debt sales."""
+    """0: no debt auctions."""
     dump: Amount = 0
     wait: Seconds = 0
+    flap: FlapSpec = FlapSpec()
+    flop: FlopSpec = FlopSpec()
+
+    @model_validator(mode="after")
+    def _lid(self) -> VowSpec:
+        if self.flap.lid is not None and self.bump and self.flap.lid < self.bump:
+            raise ValueError(f"flap.lid ({self.flap.lid / 1e18:g} DAI) is below bump ({self.bump / 1e18:g} DAI): "
+                             "no surplus auction could start")
+        return self
+
+    def to_config(self) -> VowConfig:
+        return VowConfig(hump=self.hump * RAY, bump=self.bump * RAY, sump=self.sump * RAY, dump=self.dump,
+                         wait=self.wait, flap=self.flap.to_config(), flop=self.flop.to_config())
 
 
 _DAI_FIELDS = ("line", "dust", "hole", "tip", "dunk")
@@ -296,6 +416,8 @@ class MakerSpec(StrictModel):
                     vow[field] = parse(f"vow.{field}", vow[field], dai)
             if "dump" in vow:
                 vow["dump"] = parse("vow.dump", vow["dump"], gov)
+            if isinstance(vow.get("flap"), dict) and "lid" in vow["flap"]:
+                vow["flap"] = {**vow["flap"], "lid": parse("vow.flap.lid", vow["flap"]["lid"], dai)}
             out["vow"] = vow
         if isinstance(out.get("ilks"), dict):
             ilks = {}
@@ -369,9 +491,8 @@ def build_maker(spec: MakerSpec, wb: WorldBuilder) -> None:
     ledger = world.ledger
     where = wb.path_of(spec)
     system = MakerSystem(
-        spec.name, ledger, liquidations=spec.liquidations, dai=spec.dai, gov=spec.gov, router=wb.router,
-        vow=VowConfig(hump=spec.vow.hump * RAY, bump=spec.vow.bump * RAY, sump=spec.vow.sump * RAY,
-                      dump=spec.vow.dump, wait=spec.vow.wait),
+        spec.name, ledger, liquidations=spec.liquidations, dai=spec.dai, gov=spec.gov,
+        vow=spec.vow.to_config(),
         Line=spec.Line * RAY if spec.Line is not None else None, Hole=spec.Hole * RAY, box=spec.box * RAY,
         drip_every_blocks=spec.drip_every_blocks,
         usd_price=lambda token: world.reference_e8(token) if token in world.reference.assets else 0,
@@ -433,7 +554,8 @@ class KeeperGasSpec(StrictModel):
 
 class MakerKeeperSpec(StrictModel):
     """A Maker keeper: barks/bites unsafe vaults, takes Clipper sales, bids in Flipper auctions
-    with its own DAI (``capital``); see :mod:`defisim.engine.agents.maker_keeper`."""
+    with its own DAI, and in the Vow's flap (MKR, or DAI to buy it) and flop (DAI) auctions
+    (``capital``); see :mod:`defisim.engine.agents.maker_keeper`."""
 
     kind: Literal["maker-keeper"]
     name: Name
@@ -443,6 +565,11 @@ class MakerKeeperSpec(StrictModel):
     bark: bool = True
     take: bool = True
     bid: bool = True
+    """Bid in Flipper (1.2) auctions."""
+    flap: bool = True
+    """Bid in surplus auctions (pays MKR, buying what it lacks on the AMM with DAI)."""
+    flop: bool = True
+    """Bid in debt auctions (pays DAI, sells the MKR it wins on the AMM)."""
     bark_unprofitable: bool = False
     """Bark even when the 2.0 reward does not pay for the gas."""
     margin: Fraction = 0.02
@@ -473,6 +600,7 @@ def build_maker_keeper(spec: MakerKeeperSpec, wb: WorldBuilder) -> None:
         n for n, p in world.protocols.items() if isinstance(p, MakerSystem)]
     agent = MakerKeeper(
         world, wb.router, name=spec.name, protocols=names, bark=spec.bark, take=spec.take, bid=spec.bid,
+        flap=spec.flap, flop=spec.flop,
         bark_unprofitable=spec.bark_unprofitable, margin_bps=round(spec.margin * 10_000),
         bid_share=spec.bid_share, min_profit_usd=round(spec.min_profit_usd * 10**8),
         max_fee_wei=round(spec.max_fee_gwei * 10**9) if spec.max_fee_gwei is not None else None,

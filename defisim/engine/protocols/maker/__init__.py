@@ -1,9 +1,10 @@
 """Maker (dss): exact integer mirror of the Vat, Jug, Spotter, Dog/Clipper + Abaci
-(Liquidations 2.0), Cat/Flipper (Liquidations 1.2) and Vow, from ``makerdao/dss``.
+(Liquidations 2.0), Cat/Flipper (Liquidations 1.2), Vow and its Flapper/Flopper surplus and
+debt auctions, from ``makerdao/dss``.
 
 Units are dss's: wad (1e18), ray (1e27), rad (1e45) — see :mod:`.dsmath`. One module per
 contract (``vat``, ``jug``, ``spot``, ``dog``, ``clip``, ``abaci``, ``vow``, ``cat``,
-``flip``, ``join``); ``flap``/``flop`` are simplified AMM sales (documented deviations);
+``flip``, ``join``, ``flap``, ``flop``);
 :class:`MakerSystem` wires a deployment and offers the engine- and keeper-facing interface.
 """
 
@@ -16,6 +17,8 @@ from defisim.engine.protocols.maker.abaci import (
 )
 from defisim.engine.protocols.maker.config import (
     CalcConfig,
+    FlapConfig,
+    FlopConfig,
     IlkConfig,
     VowConfig,
     annual_to_duty,
@@ -32,6 +35,7 @@ from defisim.engine.protocols.maker.outcomes import (
     MakerSnapshot,
     Refusal,
     TakeOutcome,
+    VowAuctionView,
 )
 from defisim.engine.protocols.maker.system import MakerSystem, StaticFeed, vault_key
 
@@ -44,7 +48,9 @@ __all__ = [
     "ClipView",
     "DealOutcome",
     "ExponentialDecrease",
+    "FlapConfig",
     "FlipView",
+    "FlopConfig",
     "IlkConfig",
     "LinearDecrease",
     "MakerError",
@@ -54,6 +60,7 @@ __all__ = [
     "StairstepExponentialDecrease",
     "StaticFeed",
     "TakeOutcome",
+    "VowAuctionView",
     "VowConfig",
     "annual_to_duty",
     "to_ray",

@@ -24,11 +24,13 @@ from defisim.engine.protocols.maker.abaci import (
     LinearDecrease,
     StairstepExponentialDecrease,
 )
-from defisim.engine.protocols.maker.dsmath import RAD, RAY, WAD
+from defisim.engine.protocols.maker.dsmath import RAD, RAY, UINT256_MAX, WAD
 
 __all__ = [
     "SECONDS_PER_YEAR",
     "CalcConfig",
+    "FlapConfig",
+    "FlopConfig",
     "IlkConfig",
     "VowConfig",
     "annual_to_duty",
@@ -118,11 +120,37 @@ class IlkConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FlapConfig:
+    """Flapper parameters: ``beg`` [wad] (1.05e18 = bids rise by 5 %), ``ttl``/``tau`` [s],
+    ``lid`` [rad] (most DAI on auction at once). Defaults: the contract's constructor values
+    and an unlimited ``lid`` (the contract starts at 0 = no auctions until filed)."""
+
+    beg: int = 105 * WAD // 100
+    ttl: int = 3 * 3600
+    tau: int = 2 * 86400
+    lid: int = UINT256_MAX
+
+
+@dataclass(frozen=True, slots=True)
+class FlopConfig:
+    """Flopper parameters: ``beg`` [wad] (1.05e18 = lots fall by 5 %), ``pad`` [wad]
+    (1.5e18 = ``tick`` raises the lot 50 %), ``ttl``/``tau`` [s]. Defaults: the contract's."""
+
+    beg: int = 105 * WAD // 100
+    pad: int = 150 * WAD // 100
+    ttl: int = 3 * 3600
+    tau: int = 2 * 86400
+
+
+@dataclass(frozen=True, slots=True)
 class VowConfig:
-    """Vow parameters: ``hump``/``bump``/``sump`` [rad], ``dump`` [wad of MKR], ``wait`` [s]."""
+    """Vow parameters: ``hump``/``bump``/``sump`` [rad], ``dump`` [wad of MKR], ``wait`` [s],
+    and its auction houses' ``flap`` and ``flop`` parameters."""
 
     hump: int = 0
     bump: int = 0
     sump: int = 0
     dump: int = 0
     wait: int = 0
+    flap: FlapConfig = FlapConfig()
+    flop: FlopConfig = FlopConfig()

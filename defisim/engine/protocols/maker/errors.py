@@ -60,6 +60,7 @@ VOW_INSUFFICIENT_DEBT = "Vow/insufficient-debt"
 VOW_NOT_ENOUGH_ASH = "Vow/not-enough-ash"
 VOW_SURPLUS_NOT_ZERO = "Vow/surplus-not-zero"
 VOW_DEBT_NOT_ZERO = "Vow/debt-not-zero"
+VOW_FILE_UNRECOGNIZED = "Vow/file-unrecognized-param"
 # Cat
 CAT_NOT_LIVE = "Cat/not-live"
 CAT_NOT_UNSAFE = "Cat/not-unsafe"
@@ -80,16 +81,39 @@ FLIP_LOT_NOT_LOWER = "Flipper/lot-not-lower"
 FLIP_INSUFFICIENT_DECREASE = "Flipper/insufficient-decrease"
 FLIP_NOT_FINISHED = "Flipper/not-finished"
 FLIP_BID_ALREADY_PLACED = "Flipper/bid-already-placed"
-# Surplus / debt sales (simplified flap / flop, see flap.py and flop.py)
-FLAP_NO_ROUTE = "Flapper/no-route"
-FLOP_NO_ROUTE = "Flopper/no-route"
-FLOP_NOTHING_RAISED = "Flopper/nothing-raised"
+# Flapper (surplus auctions)
+FLAP_NOT_LIVE = "Flapper/not-live"
+FLAP_OVER_LID = "Flapper/over-lid"
+FLAP_NOT_FINISHED = "Flapper/not-finished"
+FLAP_BID_ALREADY_PLACED = "Flapper/bid-already-placed"
+FLAP_GUY_NOT_SET = "Flapper/guy-not-set"
+FLAP_FINISHED_TIC = "Flapper/already-finished-tic"
+FLAP_FINISHED_END = "Flapper/already-finished-end"
+FLAP_LOT_NOT_MATCHING = "Flapper/lot-not-matching"
+FLAP_BID_NOT_HIGHER = "Flapper/bid-not-higher"
+FLAP_INSUFFICIENT_INCREASE = "Flapper/insufficient-increase"
+FLAP_FILE_UNRECOGNIZED = "Flapper/file-unrecognized-param"
+# Flopper (debt auctions)
+FLOP_NOT_LIVE = "Flopper/not-live"
+FLOP_NOT_FINISHED = "Flopper/not-finished"
+FLOP_BID_ALREADY_PLACED = "Flopper/bid-already-placed"
+FLOP_GUY_NOT_SET = "Flopper/guy-not-set"
+FLOP_FINISHED_TIC = "Flopper/already-finished-tic"
+FLOP_FINISHED_END = "Flopper/already-finished-end"
+FLOP_NOT_MATCHING_BID = "Flopper/not-matching-bid"
+FLOP_LOT_NOT_LOWER = "Flopper/lot-not-lower"
+FLOP_INSUFFICIENT_DECREASE = "Flopper/insufficient-decrease"
+FLOP_FILE_UNRECOGNIZED = "Flopper/file-unrecognized-param"
+# MKR (DSToken)
+GOV_INSUFFICIENT = "ds-token-insufficient-balance"
 # Joins and DAI
 JOIN_INSUFFICIENT = "GemJoin/insufficient-balance"
 DAI_INSUFFICIENT = "Dai/insufficient-balance"
 # defisim (not a contract revert)
 WRONG_MODE = "defisim/wrong-liquidation-module"
 UNKNOWN_ILK = "defisim/unknown-ilk"
+FLOP_UNKNOWN_GAL = "defisim/flop-gal-is-not-the-vow"
+VOW_NO_AUCTION_HOUSE = "defisim/vow-has-no-auction-house"
 
 
 class MakerError(DefisimError, ValueError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from defisim.engine.protocols.maker.clip import Sale
+from defisim.engine.protocols.maker.flap import FlapBid
 from defisim.engine.protocols.maker.flip import Bid
+from defisim.engine.protocols.maker.flop import FlopBid
 from defisim.engine.protocols.maker.vat import Ilk, Urn
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "MakerSnapshot",
     "Refusal",
     "TakeOutcome",
+    "VowAuctionView",
 ]
 
 
@@ -133,6 +136,30 @@ class FlipView:
 
 
 @dataclass(frozen=True, slots=True)
+class VowAuctionView:
+    """An undealt surplus (``house`` ``"flap"``) or debt (``"flop"``) auction at ``now``.
+
+    flap: ``bid`` MKR [wad] offered for ``lot`` DAI [rad], ``step`` the smallest MKR bid the
+    next ``tend`` may make; flop: ``bid`` DAI [rad] paid for ``lot`` MKR [wad], ``step`` the
+    largest MKR lot the next ``dent`` may ask. ``guy`` is the high bidder (the Vow before the
+    first bid), ``tic``/``end`` [unix s]; ``dealable`` (finished with a bid); ``needs_tick``
+    (ended without a bid); ``open`` (accepting bids now).
+    """
+
+    house: str
+    auction_id: int
+    bid: int
+    lot: int
+    guy: str
+    tic: int
+    end: int
+    dealable: bool
+    needs_tick: bool
+    open: bool
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
 class MakerSnapshot:
     """Frozen, ``==``-comparable state of a Maker system at ``timestamp``.
 
@@ -140,7 +167,9 @@ class MakerSnapshot:
     ``ilks``/``urns`` the Vat structs; ``gem`` ``(ilk, usr, wad)``; ``dai``/``sin``
     ``(usr, rad)``; ``jug`` ``(ilk, duty, rho)``; ``dog`` ``(Hole, Dirt, ((ilk, chop, hole,
     dirt), ...))``; ``sales`` ``(ilk, id, Sale)``; ``clips`` ``(ilk, kicks, chost)``; ``vow``
-    ``(Sin, Ash, queue)``; ``cat`` ``(box, litter)``; ``bids`` ``(ilk, id, Bid)``.
+    ``(Sin, Ash, queue)``; ``cat`` ``(box, litter)``; ``bids`` ``(ilk, id, Bid)``;
+    ``auctions`` ``(flap kicks, fill, lid, flop kicks)``; ``flaps`` ``(id, FlapBid)``;
+    ``flops`` ``(id, FlopBid)``.
     """
 
     name: str
@@ -158,3 +187,6 @@ class MakerSnapshot:
     vow: tuple[int, int, tuple[tuple[int, int], ...]]
     cat: tuple[int, int]
     bids: tuple[tuple[str, int, Bid], ...]
+    auctions: tuple[int, int, int, int]
+    flaps: tuple[tuple[int, FlapBid], ...]
+    flops: tuple[tuple[int, FlopBid], ...]

@@ -7,7 +7,13 @@ emits so ``results.summarize`` counts it like every other protocol.
 Amounts keep dss units, named by suffix: ``*_rad`` (DAI in the Vat, 1e45), ``*_wad``
 (collateral in the Vat, 1e18 per whole token), ``*_ray`` (prices, 1e27 DAI per whole token);
 token amounts without a suffix are ledger base units. ``urn`` is the vault owner;
-``auction_id`` the Clipper's (2.0) or Flipper's (1.2) id within the ilk.
+``auction_id`` the Clipper's (2.0) or Flipper's (1.2) id within the ilk, or the Flapper's
+(``Surplus*``) or Flopper's (``Debt*``) id. MKR amounts are ledger base units (= wad).
+
+Vow auctions: ``SurplusAuctionStarted`` (``flap``) → ``SurplusBidPlaced`` (``tend``) /
+``SurplusAuctionReset`` (``tick``) → ``SurplusAuctioned`` + ``TokensBurned`` (``deal``);
+``DebtAuctionStarted`` (``flop``) → ``DebtBidPlaced`` (``dent``) / ``DebtAuctionReset``
+(``tick``) → ``DebtAuctioned`` + ``TokensMinted`` (``deal``).
 """
 
 from __future__ import annotations
@@ -22,9 +28,15 @@ __all__ = [
     "AuctionStarted",
     "AuctionTaken",
     "BidPlaced",
+    "DebtAuctionReset",
+    "DebtAuctionStarted",
     "DebtAuctioned",
+    "DebtBidPlaced",
     "DebtHealed",
+    "SurplusAuctionReset",
+    "SurplusAuctionStarted",
     "SurplusAuctioned",
+    "SurplusBidPlaced",
     "TokensMinted",
 ]
 
@@ -132,28 +144,108 @@ class DebtHealed(Record):
 
 
 @dataclass(frozen=True, slots=True)
-class SurplusAuctioned(Record):
-    """A ``flap``: ``lot_rad`` surplus left the Vow, ``dai_sold`` DAI base units bought
-    ``gov_burned`` of ``gov_token`` (burned); ``supply_after`` its supply."""
+class SurplusAuctionStarted(Record):
+    """``Vow.flap`` kicked a surplus auction: ``lot_rad`` DAI moved from the Vow to the
+    Flapper, for sale for MKR until ``end`` [unix s]; ``fill_rad`` DAI now on auction."""
 
     protocol: str
+    auction_id: int
     lot_rad: int
-    dai_sold: int
+    end: int
+    fill_rad: int
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusBidPlaced(Record):
+    """A Flapper ``tend``: ``bidder`` offers ``bid`` MKR for the ``lot_rad`` DAI;
+    ``refunded`` (the previous high bidder, the Vow before the first bid) got its
+    ``refund`` MKR back; ``tic`` [unix s] the bid's expiry."""
+
+    protocol: str
+    auction_id: int
+    bidder: str
+    bid: int
+    lot_rad: int
+    refunded: str
+    refund: int
+    tic: int
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusAuctionReset(Record):
+    """A Flapper ``tick``: the auction ended without a bid and runs again until ``end``."""
+
+    protocol: str
+    auction_id: int
+    keeper: str
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusAuctioned(Record):
+    """A Flapper ``deal``: ``winner`` received ``lot_rad`` surplus DAI for ``gov_burned`` of
+    ``gov_token``, which the Flapper burned; ``supply_after`` its supply."""
+
+    protocol: str
+    auction_id: int
+    winner: str
+    lot_rad: int
     gov_token: str
     gov_burned: int
     supply_after: int
 
 
 @dataclass(frozen=True, slots=True)
-class DebtAuctioned(Record):
-    """A ``flop``: ``gov_minted`` of ``gov_token`` minted and sold for ``dai_raised`` DAI base
-    units against a wanted ``bid_rad`` (``sump``); ``supply_after`` its supply (dilution)."""
+class DebtAuctionStarted(Record):
+    """``Vow.flop`` kicked a debt auction: ``lot`` MKR (``dump``) offered for ``bid_rad`` DAI
+    (``sump``, added to the Vow's ``Ash``) until ``end`` [unix s]."""
 
     protocol: str
+    auction_id: int
+    lot: int
+    bid_rad: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class DebtBidPlaced(Record):
+    """A Flopper ``dent``: ``bidder`` pays ``bid_rad`` DAI for ``lot`` MKR; ``refunded`` (the
+    previous high bidder, or the Vow on the first dent) received the ``bid_rad``;
+    ``kissed_rad`` the Ash the Vow cancelled with it (first dent only); ``tic`` the expiry."""
+
+    protocol: str
+    auction_id: int
+    bidder: str
+    lot: int
+    bid_rad: int
+    refunded: str
+    kissed_rad: int
+    tic: int
+
+
+@dataclass(frozen=True, slots=True)
+class DebtAuctionReset(Record):
+    """A Flopper ``tick``: no bid by ``end``; the lot grew by ``pad`` to ``lot`` MKR and the
+    auction runs until the new ``end``."""
+
+    protocol: str
+    auction_id: int
+    keeper: str
+    lot: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class DebtAuctioned(Record):
+    """A Flopper ``deal``: ``gov_minted`` of ``gov_token`` minted to ``winner``, who paid
+    ``bid_rad`` DAI (``sump``) to cover the Vow's debt; ``supply_after`` its supply (dilution)."""
+
+    protocol: str
+    auction_id: int
+    winner: str
     bid_rad: int
     gov_token: str
     gov_minted: int
-    dai_raised: int
     supply_after: int
 
 

@@ -6,15 +6,19 @@ or Cat + Flippers (Liquidations 1.2), wired as on mainnet, with the engine-facin
 contracts leave to the outside world:
 
 * **Keepers' entry points** (:meth:`liquidate` = ``bark``/``bite``, :meth:`take`, :meth:`redo`,
-  :meth:`tend`, :meth:`dent`, :meth:`deal`, :meth:`tick`) that also move the keeper's DAI
-  through ``DaiJoin`` and its collateral out through ``GemJoin`` in the same transaction, and
-  emit the family records (:mod:`.records`) plus ``BadDebtRealized``. ``PositionLiquidated``
-  is emitted by the keeper agent, which knows its profit and gas.
+  :meth:`tend`, :meth:`dent`, :meth:`deal`, :meth:`tick`; for the Vow's auctions
+  :meth:`flap_tend`, :meth:`flop_dent`, :meth:`flap_deal`, :meth:`flop_deal`,
+  :meth:`flap_tick`, :meth:`flop_tick`) that also move the keeper's DAI through ``DaiJoin``
+  and its collateral out through ``GemJoin`` in the same transaction, and emit the family
+  records (:mod:`.records`) plus ``BadDebtRealized``, ``TokensBurned`` (flap ``deal``) and
+  ``TokensMinted`` (flop ``deal``). ``PositionLiquidated`` is emitted by the keeper agent,
+  which knows its profit and gas.
 * **Block hooks** (registered by the scenario kind): :meth:`on_block` in the ORACLE phase —
   ``Spotter.poke`` whenever an ilk's price feed (an OSM) publishes, and ``Jug.drip`` every
   ``drip_every_blocks``, as prompt poke and drip keepers would; :meth:`settle` in the
   SETTLEMENT phase — the Vow keeper: ``flog`` every era whose ``wait`` has passed, ``heal``
-  what surplus covers, then at most one ``flop`` and one ``flap`` per block.
+  what surplus covers, then kick at most one ``flop`` or one ``flap`` auction per block
+  (keepers bid in them, deal and tick them).
 * **Genesis DAI.** DAI that exists outside the modelled vaults (AMM liquidity, agents'
   capital minted by the scenario) has no Vat dai behind it. At the first block,
   :meth:`back_external_dai` backs it with ``vat.suck(genesis, daiJoin, ·)``: the unbacked
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -46,7 +50,12 @@ from defisim.engine.protocols.maker._journal import Journal
 from defisim.engine.protocols.maker._screen import IlkScreen
 from defisim.engine.protocols.maker.cat import Cat
 from defisim.engine.protocols.maker.clip import Clipper
-from defisim.engine.protocols.maker.config import IlkConfig, VowConfig
+from defisim.engine.protocols.maker.config import (
+    FlapConfig,
+    FlopConfig,
+    IlkConfig,
+    VowConfig,
+)
 from defisim.engine.protocols.maker.dog import Dog
 from defisim.engine.protocols.maker.dsmath import (
     RAY,
@@ -57,9 +66,9 @@ from defisim.engine.protocols.maker.dsmath import (
     sub,
 )
 from defisim.engine.protocols.maker.errors import MakerError
-from defisim.engine.protocols.maker.flap import Flapper
+from defisim.engine.protocols.maker.flap import FlapDeal, Flapper
 from defisim.engine.protocols.maker.flip import Flipper
-from defisim.engine.protocols.maker.flop import Flopper
+from defisim.engine.protocols.maker.flop import FlopDeal, Flopper
 from defisim.engine.protocols.maker.join import DaiJoin, GemJoin
 from defisim.engine.protocols.maker.jug import Jug
 from defisim.engine.protocols.maker.outcomes import (
@@ -70,6 +79,7 @@ from defisim.engine.protocols.maker.outcomes import (
     MakerSnapshot,
     Refusal,
     TakeOutcome,
+    VowAuctionView,
 )
 from defisim.engine.protocols.maker.records import (
     AuctionReset,
@@ -78,8 +88,14 @@ from defisim.engine.protocols.maker.records import (
     AuctionTaken,
     BidPlaced,
     DebtAuctioned,
+    DebtAuctionReset,
+    DebtAuctionStarted,
+    DebtBidPlaced,
     DebtHealed,
     SurplusAuctioned,
+    SurplusAuctionReset,
+    SurplusAuctionStarted,
+    SurplusBidPlaced,
     TokensMinted,
 )
 from defisim.engine.protocols.maker.spot import Spotter
@@ -87,9 +103,6 @@ from defisim.engine.protocols.maker.vat import Vat
 from defisim.engine.protocols.maker.vow import Vow
 from defisim.engine.records import BadDebtRealized, Record, TokensBurned
 from defisim.errors import InsufficientBalanceError
-
-if TYPE_CHECKING:
-    from defisim.engine.markets.router import Router
 
 __all__ = ["Feed", "MakerSystem", "StaticFeed", "vault_key"]
 
@@ -159,7 +172,7 @@ class MakerSystem:
     """A Maker deployment (see module docstring).
 
     ``ledger`` holds DAI (``dai``, 18 decimals), MKR (``gov``) and the collateral tokens.
-    ``router`` (optional) carries the Vow's simplified flap/flop sales.
+    ``vow`` sets the Vow and its Flapper/Flopper (:class:`~.config.VowConfig`).
     ``liquidations`` selects Dog + Clipper (``"2.0"``) or Cat + Flipper (``"1.2"``).
     ``Line`` [rad]: global ceiling (default: the sum of the ilks' ``line``); ``Hole`` [rad]
     (2.0) and ``box`` [rad] (1.2): global liquidation limits.
@@ -173,7 +186,6 @@ class MakerSystem:
         liquidations: Literal["2.0", "1.2"] = "2.0",
         dai: str = "DAI",
         gov: str = "MKR",
-        router: Router | None = None,
         vow: VowConfig | None = None,
         Line: int | None = None,
         Hole: int = 0,
@@ -190,7 +202,6 @@ class MakerSystem:
         self.liquidations = liquidations
         self.dai = dai
         self.gov = gov
-        self.router = router
         self.usd_price = usd_price
         self.drip_every_blocks = drip_every_blocks
         self.j = Journal(ledger)
@@ -199,12 +210,14 @@ class MakerSystem:
         self.jug = Jug(self.j, self.vat, self.vow.address)
         self.spotter = Spotter(self.j, self.vat)
         self.dai_join = DaiJoin(self.j, self.vat, dai, f"{name}:dai-join")
-        self.flapper = Flapper(self.j, self.vat, self.dai_join, router, gov, f"{name}:flapper", self.vow.address)
-        self.flopper = Flopper(self.j, self.vat, self.dai_join, router, gov, f"{name}:flopper")
+        self.flapper = Flapper(self.j, self.vat, gov, f"{name}:flapper")
+        self.flopper = Flopper(self.j, self.vat, gov, f"{name}:flopper", self.vow)
         self.vow.set_auctions(self.flapper, self.flopper)
         vow_cfg = vow if vow is not None else VowConfig()
         for what in ("hump", "bump", "sump", "dump", "wait"):
             self.vow.file(what, getattr(vow_cfg, what))
+        self.file_flap(vow_cfg.flap)
+        self.file_flop(vow_cfg.flop)
         self.dog: Dog | None = None
         self.cat: Cat | None = None
         if liquidations == "2.0":
@@ -287,6 +300,16 @@ class MakerSystem:
         self._screens[ilk] = IlkScreen()
         self._feed_versions[ilk] = -1
         self.poke_if_new(ilk)
+
+    def file_flap(self, cfg: FlapConfig) -> None:
+        """Governance: ``flapper.file`` ``beg``, ``ttl``, ``tau``, ``lid``."""
+        for what in ("beg", "ttl", "tau", "lid"):
+            self.flapper.file(what, getattr(cfg, what))
+
+    def file_flop(self, cfg: FlopConfig) -> None:
+        """Governance: ``flopper.file`` ``beg``, ``pad``, ``ttl``, ``tau``."""
+        for what in ("beg", "pad", "ttl", "tau"):
+            self.flopper.file(what, getattr(cfg, what))
 
     def open_vault(self, now: int, ilk: str, owner: str, collateral: int, debt: int) -> None:
         """Open (or add to) ``owner``'s vault: lock ``collateral`` base units of the ilk's token
@@ -373,28 +396,21 @@ class MakerSystem:
         if vow.sump and vow.sump <= vow.free_debt() and vow.surplus() == 0:
             try:
                 with self.j.atomic():
-                    sale = vow.flop(block, now)
+                    id_ = vow.flop(now)
             except MakerError:
                 return
-            self.emit(sale.swaps)
-            self.emit([
-                TokensMinted(block, self.name, self.gov, sale.gov_minted, "flop", sale.supply_after),
-                DebtAuctioned(block, self.name, sale.bid, self.gov, sale.gov_minted, sale.raised,
-                              sale.supply_after),
-            ])
-        elif vow.bump and vow.free_debt() == 0 and vow.surplus() >= self.vat.sin_of(vow.address) + vow.bump + vow.hump:
+            b = self.flopper.bids[id_]
+            self.emit([DebtAuctionStarted(block, self.name, id_, b.lot, b.bid, b.end)])
+        elif (vow.bump and vow.free_debt() == 0
+              and vow.surplus() >= self.vat.sin_of(vow.address) + vow.bump + vow.hump
+              and self.flapper.fill + vow.bump <= self.flapper.lid):
             try:
                 with self.j.atomic():
-                    flap = vow.flap(block, now)
+                    id_ = vow.flap(now)
             except MakerError:
                 return
-            self.emit(flap.swaps)
-            self.emit([
-                SurplusAuctioned(block, self.name, flap.lot, flap.dai_sold, self.gov, flap.gov_burned,
-                                 flap.supply_after),
-                TokensBurned(block, self.name, self.gov, flap.gov_burned, self.dai, flap.dai_sold,
-                             flap.supply_after),
-            ])
+            f = self.flapper.bids[id_]
+            self.emit([SurplusAuctionStarted(block, self.name, id_, f.lot, f.end, self.flapper.fill)])
 
     # --- vault views --------------------------------------------------------------------------
 
@@ -664,6 +680,103 @@ class MakerSystem:
         return DealOutcome(ilk, d.usr, auction_id, d.guy, d.bid, d.lot, got, d.tab, book.due, bad,
                            book.health_before)
 
+    # --- The Vow's auctions: Flapper and Flopper -----------------------------------------------
+
+    def vow_auctions(self, now: int) -> list[VowAuctionView]:
+        """Every undealt flap, then flop auction, in kick order, as seen at ``now``."""
+        out = []
+        flap, flop = self.flapper, self.flopper
+        for id_, b in flap.bids.items():
+            out.append(VowAuctionView(
+                "flap", id_, b.bid, b.lot, b.guy, b.tic, b.end, b.tic != 0 and (b.tic < now or b.end < now),
+                b.tic == 0 and b.end < now, b.end > now and (b.tic == 0 or b.tic > now), flap.min_next_bid(id_)))
+        for id_, d in flop.bids.items():
+            out.append(VowAuctionView(
+                "flop", id_, d.bid, d.lot, d.guy, d.tic, d.end, d.tic != 0 and (d.tic < now or d.end < now),
+                d.tic == 0 and d.end < now, d.end > now and (d.tic == 0 or d.tic > now), flop.max_next_lot(id_)))
+        return out
+
+    def flap_tend(self, block: int, now: int, keeper: str, auction_id: int, lot: int,
+                  bid: int) -> Refusal | None:
+        """A keeper's Flapper ``tend``, paid from its ledger MKR. Emits ``SurplusBidPlaced``."""
+        try:
+            with self.j.atomic():
+                old = self.flapper.tend(auction_id, lot, bid, keeper, now)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        refund = old.bid if old.guy != keeper else 0
+        self.emit([SurplusBidPlaced(block, self.name, auction_id, keeper, bid, lot, old.guy, refund,
+                                    self.flapper.bids[auction_id].tic)])
+        return None
+
+    def flop_dent(self, block: int, now: int, keeper: str, auction_id: int, lot: int,
+                  bid: int) -> Refusal | None:
+        """A keeper's Flopper ``dent`` (joining the DAI it lacks). Emits ``DebtBidPlaced``."""
+        try:
+            with self.j.atomic():
+                b = self.flopper.check_dent(auction_id, lot, bid, now)
+                self._join_for(keeper, bid if keeper != b.guy else 0)
+                dent = self.flopper.dent(auction_id, lot, bid, keeper, now)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        self.emit([DebtBidPlaced(block, self.name, auction_id, keeper, lot, bid, dent.previous.guy,
+                                 dent.kissed, self.flopper.bids[auction_id].tic)])
+        return None
+
+    def flap_deal(self, block: int, now: int, keeper: str, auction_id: int) -> FlapDeal | Refusal:
+        """Flapper ``deal``: the DAI lot to the winner (exited to its ledger balance when it
+        deals itself), the MKR bid burned. Emits ``SurplusAuctioned`` and ``TokensBurned``."""
+        try:
+            with self.j.atomic():
+                d = self.flapper.deal(auction_id, now)
+                if d.guy == keeper:
+                    self.dai_join.exit_all(keeper)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        supply = self.ledger.supply(self.gov)
+        self.emit([
+            SurplusAuctioned(block, self.name, auction_id, d.guy, d.lot, self.gov, d.bid, supply),
+            TokensBurned(block, self.name, self.gov, d.bid, self.dai, d.lot // RAY, supply),
+        ])
+        return d
+
+    def flop_deal(self, block: int, now: int, keeper: str, auction_id: int) -> FlopDeal | Refusal:
+        """Flopper ``deal``: mint the MKR lot to the winner. Emits ``DebtAuctioned`` and
+        ``TokensMinted``."""
+        try:
+            with self.j.atomic():
+                d = self.flopper.deal(auction_id, now)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        supply = self.ledger.supply(self.gov)
+        self.emit([
+            DebtAuctioned(block, self.name, auction_id, d.guy, d.bid, self.gov, d.lot, supply),
+            TokensMinted(block, self.name, self.gov, d.lot, "flop", supply),
+        ])
+        return d
+
+    def flap_tick(self, block: int, now: int, keeper: str, auction_id: int) -> Refusal | None:
+        """Flapper ``tick``: restart an auction that ended without a bid.
+        Emits ``SurplusAuctionReset``."""
+        try:
+            with self.j.atomic():
+                self.flapper.tick(auction_id, now)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        self.emit([SurplusAuctionReset(block, self.name, auction_id, keeper, self.flapper.bids[auction_id].end)])
+        return None
+
+    def flop_tick(self, block: int, now: int, keeper: str, auction_id: int) -> Refusal | None:
+        """Flopper ``tick``: restart an auction that ended without a bid, its lot times ``pad``.
+        Emits ``DebtAuctionReset``."""
+        try:
+            with self.j.atomic():
+                lot = self.flopper.tick(auction_id, now)
+        except MakerError as exc:
+            return Refusal(exc.reason, exc.detail)
+        self.emit([DebtAuctionReset(block, self.name, auction_id, keeper, lot, self.flopper.bids[auction_id].end)])
+        return None
+
     # --- DAI and collateral in and out --------------------------------------------------------------
 
     def _join_for(self, usr: str, rad: int) -> int:
@@ -728,6 +841,9 @@ class MakerSystem:
             vow=(self.vow.Sin, self.vow.Ash, tuple(sorted(self.vow.sin.items()))),
             cat=(self.cat.box, self.cat.litter) if self.cat is not None else (0, 0),
             bids=tuple((i, k, b) for i, f in sorted(self.flips.items()) for k, b in sorted(f.bids.items())),
+            auctions=(self.flapper.kicks, self.flapper.fill, self.flapper.lid, self.flopper.kicks),
+            flaps=tuple(sorted(self.flapper.bids.items())),
+            flops=tuple(sorted(self.flopper.bids.items())),
         )
 
     def invariant_errors(self) -> list[str]:
@@ -738,7 +854,9 @@ class MakerSystem:
         Clipper's (Flipper's) gem equals ``Σ lot`` of its sales (bids); ``dirt == Σ tab`` of the
         ilk's sales and ``Dirt == Σ dirt``; ``litter == Σ tab`` of undealt bids; ``Sin == Σ``
         queue; ``vat.dai(daiJoin) == RAY * DAI supply`` once genesis DAI is backed (before,
-        ``<=``).
+        ``<=``). Vow auctions: the Flapper's Vat dai ``== fill == Σ lot`` of its auctions and
+        its MKR ``== Σ bid``; ``Ash == Σ bid`` of debt auctions nobody has bid on yet (the
+        first ``dent`` kisses its own ``sump``); the Flopper holds nothing.
         """
         errors = [f"{self.name}: {e}" for e in self.vat.invariant_errors()]
         vat = self.vat
@@ -771,6 +889,18 @@ class MakerSystem:
                 errors.append(f"{self.name}: {ilk} Flipper gem {vat.gem_of(ilk, flip.address)} != sum of lots {lots}")
         if self.cat is not None and self.cat.litter != litter:
             errors.append(f"{self.name}: litter {self.cat.litter} != sum of bid tabs {litter}")
+        flap, flop = self.flapper, self.flopper
+        lots = sum(b.lot for b in flap.bids.values())
+        if not vat.dai_of(flap.address) == flap.fill == lots:
+            errors.append(f"{self.name}: Flapper dai {vat.dai_of(flap.address)}, fill {flap.fill}, sum of lots {lots}")
+        held, bids = self.ledger.balance_of(self.gov, flap.address), sum(b.bid for b in flap.bids.values())
+        if held != bids:
+            errors.append(f"{self.name}: Flapper holds {held} {self.gov}, sum of bids {bids}")
+        unbid = sum(b.bid for b in flop.bids.values() if b.guy == self.vow.address)
+        if self.vow.Ash != unbid:
+            errors.append(f"{self.name}: Ash {self.vow.Ash} != sum of unbid flop auctions {unbid}")
+        if vat.dai_of(flop.address) or self.ledger.balance_of(self.gov, flop.address):
+            errors.append(f"{self.name}: the Flopper holds dai or {self.gov}")
         if self.vow.Sin != sum(self.vow.sin.values()):
             errors.append(f"{self.name}: Sin {self.vow.Sin} != sum of the debt queue")
         backing = vat.dai_of(self.dai_join.address)

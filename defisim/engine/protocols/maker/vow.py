@@ -9,11 +9,13 @@ surplus beyond ``sin + bump + hump`` can be auctioned with ``flap`` once no rele
 left. ``hump`` is the surplus buffer, ``bump`` the flap lot [rad], ``sump`` the flop bid
 [rad], ``dump`` the flop's initial MKR lot [wad].
 
-Mirrored: ``fess``, ``flog``, ``heal``, ``kiss``, ``flop``, ``flap`` with their checks and revert
-strings. ``flop``/``flap`` hand over to the simplified :class:`~.flop.Flopper` and
-:class:`~.flap.Flapper` (AMM sales at market price instead of English auctions; see those
-modules). The debt queue is the contract's, keyed by timestamp; the simulation's vow keeper
-(:meth:`~.system.MakerSystem.settle`) flogs every era as soon as ``wait`` has passed.
+Mirrored (dss ``master`` ``fa4f6630``): ``file``, ``fess``, ``flog``, ``heal``, ``kiss``, ``flop``,
+``flap`` with their checks and revert strings. ``flop`` and ``flap`` kick real auctions in the
+:class:`~.flop.Flopper` and :class:`~.flap.Flapper`; keepers bid in them. While a debt auction
+has no bid its ``sump`` sits in ``Ash`` (on-auction debt), which neither ``heal`` nor another
+``flop`` can use; the first ``dent`` pays the Vow and ``kiss``es it. The debt queue is the
+contract's, keyed by timestamp; the simulation's vow keeper (:meth:`~.system.MakerSystem.settle`)
+flogs every era as soon as ``wait`` has passed. Not modelled: ``cage`` (Emergency Shutdown).
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from defisim.engine.protocols.maker import errors as E
 from defisim.engine.protocols.maker._journal import Journal
-from defisim.engine.protocols.maker.dsmath import add, sub, umin
+from defisim.engine.protocols.maker.dsmath import add, sub
 from defisim.engine.protocols.maker.errors import MakerError
 from defisim.engine.protocols.maker.vat import Vat
 
 if TYPE_CHECKING:
-    from defisim.engine.protocols.maker.flap import Flapper, FlapSale
-    from defisim.engine.protocols.maker.flop import Flopper, FlopSale
+    from defisim.engine.protocols.maker.flap import Flapper
+    from defisim.engine.protocols.maker.flop import Flopper
 
 __all__ = ["Vow"]
 
@@ -56,7 +58,7 @@ class Vow:
     def file(self, what: str, data: int) -> None:
         """``file(what, data)`` for ``wait``, ``bump``, ``sump``, ``dump``, ``hump``."""
         if what not in ("wait", "bump", "sump", "dump", "hump"):
-            raise MakerError("Vow/file-unrecognized-param", what)
+            raise MakerError(E.VOW_FILE_UNRECOGNIZED, what)
         self.j.set(self, what, data)
 
     def set_auctions(self, flapper: Flapper, flopper: Flopper) -> None:
@@ -108,37 +110,25 @@ class Vow:
 
     # --- auctions -----------------------------------------------------------------------------
 
-    def flop(self, block: int, now: int) -> FlopSale:
-        """``flop()``: sell MKR for ``sump`` DAI of released debt.
-
-        Checks ``sump <= sin - Sin - Ash`` and ``dai == 0``, then ``Ash += sump`` and
-        ``flopper.kick(vow, dump, sump)``. The simplified flopper settles at once; what it
-        raised is ``kiss``ed (as the first ``dent`` does) and the rest of ``sump`` leaves
-        ``Ash`` (the auction is over), so ``Ash`` is 0 between calls.
-        """
+    def flop(self, now: int) -> int:
+        """``flop()``: ``sump <= sin - Sin - Ash`` and ``dai == 0``, then ``Ash += sump`` and
+        ``flopper.kick(vow, dump, sump)``. Returns the auction id."""
         if self.flopper is None:
-            raise MakerError(E.FLOP_NO_ROUTE, "no flopper")
+            raise MakerError(E.VOW_NO_AUCTION_HOUSE, "flopper")
         if self.sump > self.free_debt():
             raise MakerError(E.VOW_INSUFFICIENT_DEBT)
         if self.vat.dai_of(self.address) != 0:
             raise MakerError(E.VOW_SURPLUS_NOT_ZERO)
         self.j.set(self, "Ash", add(self.Ash, self.sump))
-        sale = self.flopper.kick(block, now, self.address, self.dump, self.sump)
-        kissed = umin(sale.raised_rad, self.Ash)
-        self.kiss(kissed)
-        unraised = sub(self.sump, umin(kissed, self.sump))
-        self.j.set(self, "Ash", sub(self.Ash, umin(self.Ash, unraised)))
-        return sale
+        return self.flopper.kick(self.address, self.dump, self.sump, now)
 
-    def flap(self, block: int, now: int) -> FlapSale:
-        """``flap()``: sell ``bump`` surplus DAI for MKR, which is burned.
-
-        Checks ``dai >= sin + bump + hump`` and ``sin - Sin - Ash == 0``.
-        """
+    def flap(self, now: int) -> int:
+        """``flap()``: ``dai >= sin + bump + hump`` and ``sin - Sin - Ash == 0``, then
+        ``flapper.kick(bump, 0)``. Returns the auction id."""
         if self.flapper is None:
-            raise MakerError(E.FLAP_NO_ROUTE, "no flapper")
+            raise MakerError(E.VOW_NO_AUCTION_HOUSE, "flapper")
         if self.vat.dai_of(self.address) < add(add(self.vat.sin_of(self.address), self.bump), self.hump):
             raise MakerError(E.VOW_INSUFFICIENT_SURPLUS)
         if self.free_debt() != 0:
             raise MakerError(E.VOW_DEBT_NOT_ZERO)
-        return self.flapper.kick(block, now, self.bump, 0)
+        return self.flapper.kick(self.bump, 0, self.address, now)

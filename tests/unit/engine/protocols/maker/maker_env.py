@@ -39,13 +39,13 @@ BASE = IlkConfig(
 class MakerEnv:
     """A fresh Maker system with one ilk (see module docstring)."""
 
-    def __init__(self, liquidations: str = "2.0", price: int = 2_000, router: Any = None,
+    def __init__(self, liquidations: str = "2.0", price: int = 2_000,
                  vow: VowConfig | None = None, Hole: int = 10**9 * RAD, box: int = 10**9 * RAD,
                  **ilk: Any) -> None:
         self.now = T0
         self.ledger = Ledger(DEC)
         self.feed = StaticFeed(price * 10**8)
-        self.mk = MakerSystem("mk", self.ledger, liquidations=liquidations, router=router, vow=vow,
+        self.mk = MakerSystem("mk", self.ledger, liquidations=liquidations, vow=vow,
                               Hole=Hole, box=box)  # type: ignore[arg-type]
         self.cfg = replace(BASE, **ilk)
         self.mk.add_ilk(T0, ILK, "WETH", self.feed, self.cfg)

@@ -206,3 +206,56 @@ def test_unsafe_account_fails_assembly_with_the_revert_reason() -> None:
         build_world(defisim.scenario_from_dict(data))
     (path, message), = info.value.problems
     assert path == "protocols.0.ilks.ETH-A.accounts.0" and "Vat/not-safe" in message
+
+
+def test_vow_auction_parameters_become_dss_integers() -> None:
+    data = small()
+    data["protocols"][0]["vow"]["flap"] = {"beg": 0.04, "ttl": "30m", "tau": "72h", "lid": "150 DAI"}
+    data["protocols"][0]["vow"]["flop"] = {"beg": 0.03, "pad": 0.2, "ttl": "6h", "tau": "72h"}
+    mk = build_world(defisim.scenario_from_dict(data)).protocols["maker"]
+    flap, flop = mk.flapper, mk.flopper
+    assert (flap.beg, flap.ttl, flap.tau, flap.lid) == (104 * WAD // 100, 1_800, 259_200, 150 * RAD)
+    assert (flop.beg, flop.pad, flop.ttl, flop.tau) == (103 * WAD // 100, 12 * WAD // 10, 21_600, 259_200)
+
+
+def test_vow_auction_defaults_are_the_contracts() -> None:
+    mk = build_world(defisim.scenario_from_dict(small())).protocols["maker"]
+    flap, flop = mk.flapper, mk.flopper
+    # flap.sol / flop.sol constructor values; lid unlimited (the contract's 0 would stop flaps)
+    assert (flap.beg, flap.ttl, flap.tau, flap.lid) == (105 * WAD // 100, 10_800, 172_800, 2**256 - 1)
+    assert (flop.beg, flop.pad, flop.ttl, flop.tau) == (105 * WAD // 100, 15 * WAD // 10, 10_800, 172_800)
+
+
+@pytest.mark.parametrize(
+    ("house", "params", "path", "words"),
+    [
+        ("flap", {"beg": 0}, "flap.beg", ("beg", "> 0")),
+        ("flop", {"beg": -0.01}, "flop.beg", ("beg", "> 0")),
+        ("flop", {"beg": 1e-19}, "flop.beg", ("beg", "decimals")),
+        ("flop", {"pad": -0.1}, "flop.pad", ("pad", ">= 0")),
+        ("flap", {"tau": 0}, "flap.tau", ("tau", "> 0")),
+        ("flop", {"ttl": "2h", "tau": "1h"}, "flop", ("ttl", "tau")),
+        ("flap", {"lid": "10 DAI"}, "", ("flap.lid", "bump")),
+        ("flap", {"lid": "10 MKR"}, "flap.lid", ("wrong token", "DAI")),
+    ],
+)
+def test_vow_auction_checks_name_the_field(house: str, params: dict[str, Any], path: str,
+                                           words: tuple[str, ...]) -> None:
+    data = small()
+    data["protocols"][0]["vow"][house] = params
+    where = "protocols.0.vow" + (f".{path}" if path else "")
+    assert has(problems_of(data), where, *words), problems_of(data)
+
+
+def test_the_amm_sale_mode_is_gone() -> None:
+    data = small()
+    data["protocols"][0]["vow"]["auctions"] = "amm"
+    assert has(problems_of(data), "protocols.0.vow.auctions", "unknown key")
+
+
+def test_keeper_auction_switches() -> None:
+    data = small()
+    data["agents"][0].update({"flap": False, "flop": True})
+    world = build_world(defisim.scenario_from_dict(data))
+    keeper, = [a for a in world.agents if isinstance(a, MakerKeeper)]
+    assert (keeper.do_flap, keeper.do_flop) == (False, True)
