@@ -74,7 +74,7 @@ def _final(p: ProtocolReport) -> list[Table]:
         t = Table(title=f"{p.protocol}: accounts that differ", title_justify="left")
         for col in ("field", "simulator", "chain"):
             t.add_column(col)
-        for a, ms in accounts.items():
+        for ms in accounts.values():
             for m in ms:
                 if m.simulator != m.chain:
                     t.add_row(escape(m.path), f"[bold red]{escape(str(m.simulator))}[/]",
