@@ -435,6 +435,28 @@ def run_fork(request: ForkRequest, progress: Progress | None = None) -> ForkRepo
         raise ForkError(f"fork run failed: {type(exc).__name__}: {scrub(_reason(exc), url)}") from None
 
 
+def start_fork(url: str, block: int, port: int | None, say: Progress) -> tuple[Anvil, LocalNode, int, float]:
+    """Start the local Anvil fork of ``url`` at ``block``: ``(node process, client, block
+    timestamp, seconds to start)``. The caller stops the node; a failed start leaves none."""
+    t0 = time.perf_counter()
+    anvil = Anvil(fork_url=url, fork_block=block, port=port)
+    try:
+        anvil.start()
+    except ChainError as exc:
+        raise ForkError(f"starting the Anvil fork of block {block} failed: {scrub(str(exc), url)}") from None
+    try:
+        say(f"fork of block {block} running on {anvil.url} (pid {anvil.pid})")
+        node = LocalNode(anvil.url)
+        try:
+            node.request("anvil_setNextBlockBaseFeePerGas", ["0x0"])
+        except RpcError:
+            pass
+        return anvil, node, node.timestamp(), time.perf_counter() - t0
+    except BaseException:
+        anvil.stop()
+        raise
+
+
 def _run(request: ForkRequest, url: str, address: str, say: Progress) -> ForkReport:
     if request.protocol == "morpho-blue":
         from defisim.chain.fork_morpho import run_morpho
@@ -456,20 +478,8 @@ def _run(request: ForkRequest, url: str, address: str, say: Progress) -> ForkRep
         rpc.close()
 
     t0 = time.perf_counter()
-    anvil = Anvil(fork_url=url, fork_block=info.block, port=request.anvil_port)
+    anvil, node, now, fork_s = start_fork(url, info.block, request.anvil_port, say)
     try:
-        anvil.start()
-    except ChainError as exc:
-        raise ForkError(f"starting the Anvil fork of block {info.block} failed: {scrub(str(exc), url)}") from None
-    try:
-        say(f"fork of block {info.block} running on {anvil.url} (pid {anvil.pid})")
-        node = LocalNode(anvil.url)
-        try:
-            node.request("anvil_setNextBlockBaseFeePerGas", ["0x0"])
-        except RpcError:
-            pass
-        now = node.timestamp()
-        fork_s = time.perf_counter() - t0
         say("reading the pool on the fork")
         market = fa.read_market(node, address, request.aave_version)
         shocks = _resolve_shocks(market, request.shocks)

@@ -62,7 +62,6 @@ from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from defisim.chain.adapters.morpho_blue import LIQUIDATE_TOPIC, morpho_reason
-from defisim.chain.anvil import Anvil
 from defisim.chain.artifacts import load_artifact
 from defisim.chain.backend import LiquidationResult
 from defisim.chain.errors import ChainError, RpcError, TransactionFailed
@@ -77,6 +76,7 @@ from defisim.chain.fork import (
     check_remote,
     parse_market_id,
     scrub,
+    start_fork,
 )
 from defisim.chain.fork_aave import FORK_ADMIN, FORK_LIQUIDATOR, fund
 from defisim.chain.parity import diff
@@ -584,20 +584,8 @@ def run_morpho(request: ForkRequest, url: str, address: str, say: Progress) -> F
         rpc.close()
 
     t0 = time.perf_counter()
-    anvil = Anvil(fork_url=url, fork_block=info.block, port=request.anvil_port)
+    anvil, node, now, fork_s = start_fork(url, info.block, request.anvil_port, say)
     try:
-        anvil.start()
-    except ChainError as exc:
-        raise ForkError(f"starting the Anvil fork of block {info.block} failed: {scrub(str(exc), url)}") from None
-    try:
-        say(f"fork of block {info.block} running on {anvil.url} (pid {anvil.pid})")
-        node = LocalNode(anvil.url)
-        try:
-            node.request("anvil_setNextBlockBaseFeePerGas", ["0x0"])
-        except RpcError:
-            pass
-        now = node.timestamp()
-        fork_s = time.perf_counter() - t0
         say("reading the market on the fork")
         try:
             market = read_market(node, address, market_id)
