@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["FORMAT", "SUMMARY_FILE", "summarize_dataset", "tail_min_exceedances", "write_mc_outputs"]
+__all__ = ["FORMAT", "SUMMARY_FILE", "json_safe", "summarize_dataset", "tail_min_exceedances",
+           "save_figure", "tail_summary", "write_mc_outputs"]
 
 FORMAT = "defisim.montecarlo.summary/1"
 """``format`` field of ``summary.json``."""
@@ -129,9 +130,9 @@ def summarize_dataset(
             bad = entry["metrics"][BAD_DEBT]
             entry["p_insolvency"] = bad["p_positive"]
             entry["p_insolvency_ci"] = bad["p_positive_ci"]
-            entry["tail"] = _tail(_values(df, metrics[BAD_DEBT]), lv)
+            entry["tail"] = tail_summary(_values(df, metrics[BAD_DEBT]), lv)
         protocols[protocol] = entry
-    return _json_safe({"format": FORMAT, "paths": n, "levels": list(lv),
+    return json_safe({"format": FORMAT, "paths": n, "levels": list(lv),
                        "rng_seed": rng_seed, "protocols": protocols})
 
 
@@ -139,7 +140,7 @@ def _values(df: pd.DataFrame, col: str) -> np.ndarray:
     return np.asarray([float(v) for v in df[col]], dtype=np.float64)
 
 
-def _tail(x: np.ndarray, levels: Sequence[float]) -> dict[str, Any]:
+def tail_summary(x: np.ndarray, levels: Sequence[float]) -> dict[str, Any]:
     """POT/GPD tail of one loss sample, or ``{"available": False, "reason": ...}``."""
     try:
         choice = choose_threshold(x, min_exceedances=tail_min_exceedances(x.size))
@@ -169,12 +170,12 @@ def _tail(x: np.ndarray, levels: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _json_safe(v: Any) -> Any:
+def json_safe(v: Any) -> Any:
     """Plain JSON types: numpy scalars to Python, tuples to lists, non-finite floats to None."""
     if isinstance(v, dict):
-        return {str(k): _json_safe(x) for k, x in v.items()}
+        return {str(k): json_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
+        return [json_safe(x) for x in v]
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):
@@ -212,7 +213,7 @@ def write_mc_outputs(df: pd.DataFrame, summary: dict[str, Any],
         entry = summary["protocols"].get(protocol, {})
         hist = [m for m in (BAD_DEBT, LIQ_VOLUME) if m in metrics]
         if hist and n:
-            written.append(_save(plots / f"{protocol}.histograms.png", _histograms,
+            written.append(save_figure(plots / f"{protocol}.histograms.png", _histograms,
                                  df, protocol, metrics, hist))
         if BAD_DEBT not in metrics or not n:
             continue
@@ -222,11 +223,11 @@ def write_mc_outputs(df: pd.DataFrame, summary: dict[str, Any],
         except StatsError:
             me = None
         if me is not None and me.thresholds:
-            written.append(_save(plots / f"{protocol}.mean_excess.png", _mean_excess,
+            written.append(save_figure(plots / f"{protocol}.mean_excess.png", _mean_excess,
                                  protocol, me, entry.get("tail")))
         tail = entry.get("tail") or {}
         if tail.get("available"):
-            written.append(_save(plots / f"{protocol}.tail.png", _tail_plot, protocol, x, tail))
+            written.append(save_figure(plots / f"{protocol}.tail.png", _tail_plot, protocol, x, tail))
     return written
 
 
@@ -243,7 +244,7 @@ def _figure() -> Iterator[Figure]:
         fig.clear()
 
 
-def _save(path: Path, draw: Callable[..., None], *args: Any) -> Path:
+def save_figure(path: Path, draw: Callable[..., None], *args: Any) -> Path:
     """Draw a figure with ``draw(fig, *args)`` (object API, no pyplot); write it atomically."""
     with _figure() as fig:
         draw(fig, *args)
