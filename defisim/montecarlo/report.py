@@ -67,8 +67,16 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["FORMAT", "SUMMARY_FILE", "json_safe", "summarize_dataset", "tail_min_exceedances",
-           "save_figure", "tail_summary", "write_mc_outputs"]
+__all__ = [
+    "FORMAT",
+    "SUMMARY_FILE",
+    "json_safe",
+    "save_figure",
+    "summarize_dataset",
+    "tail_min_exceedances",
+    "tail_summary",
+    "write_mc_outputs",
+]
 
 FORMAT = "defisim.montecarlo.summary/1"
 """``format`` field of ``summary.json``."""
