@@ -1,7 +1,10 @@
 """Exogenous reference-price models (fast layer, numpy float64).
 
 A scenario names one price model for its assets (``model: scripted | gbm |
-jump-diffusion``, optionally with a ``stress`` crash on the stochastic kinds);
+jump-diffusion | garch | bootstrap``, optionally with a ``stress`` crash on the stochastic
+kinds); ``garch`` and ``bootstrap`` use historical prices, e.g. the hourly Binance ETH/BTC
+files shipped as ``builtin:binance-eth-btc-1h-2020-2022`` and ``builtin:binance-eth-btc-1h-2024``
+(source, dates and terms in each file's header; :func:`builtin_names` lists them);
 :func:`generate` turns it into :class:`PricePaths`, prices in USD per whole token at every
 block. Rates are annualised (365-day year); times are block numbers or duration strings.
 
@@ -13,9 +16,26 @@ block. Rates are annualised (365-day year); times are block numbers or duration 
 1500.0
 """
 
+from defisim.pricepaths._returns_data import (
+    ReturnsData,
+    ReturnsDataError,
+    builtin_names,
+    load_returns_data,
+)
 from defisim.pricepaths._timeparse import duration_seconds, to_block
+from defisim.pricepaths.garch import (
+    CCCFit,
+    Garch11Fit,
+    GarchParameters,
+    fit_garch11,
+    garch_parameters,
+)
 from defisim.pricepaths.generate import SECONDS_PER_YEAR, PricePaths, generate
 from defisim.pricepaths.models import (
+    BootstrapAsset,
+    BootstrapModel,
+    GarchAsset,
+    GarchModel,
     GBMAsset,
     GBMModel,
     JumpDiffusionAsset,
@@ -29,17 +49,30 @@ from defisim.pricepaths.models import (
 
 __all__ = [
     "SECONDS_PER_YEAR",
+    "BootstrapAsset",
+    "BootstrapModel",
+    "CCCFit",
     "GBMAsset",
     "GBMModel",
+    "Garch11Fit",
+    "GarchAsset",
+    "GarchModel",
+    "GarchParameters",
     "JumpDiffusionAsset",
     "JumpDiffusionModel",
     "PriceModel",
     "PricePaths",
+    "ReturnsData",
+    "ReturnsDataError",
     "ScriptedAsset",
     "ScriptedModel",
     "StressOverlay",
+    "builtin_names",
     "duration_seconds",
+    "fit_garch11",
+    "garch_parameters",
     "generate",
+    "load_returns_data",
     "parse_price_model",
     "to_block",
 ]

@@ -13,6 +13,16 @@ state of the ``numpy.random.Generator``. Random numbers are drawn in a fixed ord
    intensity (in asset order), then one standard normal per (event) with jumps;
 3. stress with ``correlation_to`` only: the extra shocks of the stressed blocks.
 
+``garch`` (:mod:`defisim.pricepaths.garch`), with ``m`` data steps and ``G`` intervals of the
+merged block/step grid (:mod:`defisim.pricepaths._steps`):
+
+1. step shocks ``standard_normal((n_assets, m))``;
+2. ``interpolation: bridge`` only: bridge shocks ``standard_normal((n_assets, G))``;
+3. stress with ``correlation_to`` only: extra shocks for the steps, then for the bridge
+   intervals, that end after ``at``.
+
+``bootstrap``: the block draws and bridge shocks listed in :mod:`defisim.pricepaths.bootstrap`.
+
 A crash alone (no ``correlation_to``) draws nothing extra, so a stressed path is the same
 draw as the unstressed one times the crash factor. ``scripted`` draws nothing.
 """
@@ -28,7 +38,11 @@ import numpy as np
 
 from defisim.errors import ScenarioError
 from defisim.pricepaths._timeparse import to_block
+from defisim.pricepaths.bootstrap import bootstrap_prices
+from defisim.pricepaths.garch import garch_prices
 from defisim.pricepaths.models import (
+    BootstrapModel,
+    GarchModel,
     GBMModel,
     JumpDiffusionModel,
     ScriptedModel,
@@ -101,7 +115,7 @@ class PricePaths:
 
 
 def generate(
-    model: ScriptedModel | GBMModel | JumpDiffusionModel,
+    model: ScriptedModel | GBMModel | JumpDiffusionModel | GarchModel | BootstrapModel,
     n_blocks: int,
     block_time_s: int,
     rng: np.random.Generator,
@@ -113,7 +127,8 @@ def generate(
     randomness (see the module docstring for the draw order).
 
     Raises :class:`~defisim.errors.ScenarioError` when a scripted point time collides after
-    rounding to blocks, or when a generated path is not strictly positive and finite
+    rounding to blocks, when a data file of ``garch``/``bootstrap`` changed since validation
+    (path ``fit`` or ``data``), or when a generated path is not strictly positive and finite
     (e.g. a drift that overflows float64), with field path ``prices``.
     """
     if isinstance(n_blocks, bool) or not isinstance(n_blocks, (int, np.integer)) or n_blocks < 0:
@@ -316,4 +331,6 @@ _BUILDERS: dict[type, Callable[..., np.ndarray]] = {
     ScriptedModel: _scripted,
     GBMModel: _stochastic,
     JumpDiffusionModel: _stochastic,
+    GarchModel: garch_prices,
+    BootstrapModel: bootstrap_prices,
 }

@@ -83,6 +83,7 @@ def scenario_from_dict(data: Any, source: str | None = None) -> ScenarioBase:
         raise ScenarioError([("", f"a scenario must be a mapping of sections, got a "
                                   f"{_type_name(data)}")], source=source)
     context = _context(data)
+    context["base_dir"] = str(Path(source).parent) if source and Path(source).is_file() else None
     early = _token_problems(data)
     try:
         scenario = scenario_model().model_validate(data, context=context)

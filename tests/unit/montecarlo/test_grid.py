@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 import defisim
-from defisim.montecarlo.grid import GridError, apply_point, bind, grid_points, parse_param, parse_params
+from defisim.montecarlo.grid import (
+    GridError,
+    apply_point,
+    bind,
+    grid_points,
+    parse_param,
+    parse_params,
+)
 from defisim.scenario.overrides import get_value
 
 ROOT = Path(__file__).resolve().parents[3]
