@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from defisim.cli import risk
+from defisim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    console,
+    default_scenario,
+    err_console,
+)
+from defisim.cli.common import fail as _fail
+from defisim.cli.common import free_dir as _free_dir
+from defisim.cli.common import load as _load
+from defisim.cli.common import scenario_problem as _scenario_problem
 from defisim.cli.tables import summary_tables
 from defisim.errors import DefisimError, InvariantViolation, ScenarioError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "app", "default_scenario", "main"]
 
 app = typer.Typer(
     add_completion=False,
@@ -19,40 +32,6 @@ app = typer.Typer(
     help="Simulate DeFi liquidation cascades in block time.",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-
-
-def default_scenario() -> Path:
-    """The bundled default scenario (scenarios/default.yaml next to the package)."""
-    return Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _scenario_problem(exc: ScenarioError) -> NoReturn:
-    where = f" in {exc.source}" if exc.source else ""
-    err_console.print(f"[bold red]error:[/] invalid scenario{where}: {len(exc.problems)} problem(s)", highlight=False)
-    for path, message in exc.problems:
-        err_console.print(f"  [yellow]{path or '<file>'}[/]: {message}", highlight=False)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _load(path: Path | None):  # type: ignore[no-untyped-def]
-    from defisim.scenario import load_scenario
-
-    try:
-        return load_scenario(path if path is not None else default_scenario())
-    except ScenarioError as exc:
-        _scenario_problem(exc)
-
-
 @app.command()
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario file (YAML/TOML); default: the bundled scenario")] = None,
@@ -211,118 +190,9 @@ def fork(
                   f"{len(report.accounts)} account(s) are identical to the wei on the fork of block {report.block}")
 
 
-@app.command()
-def mc(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario file (YAML/TOML); default: the bundled scenario")] = None,
-    paths: Annotated[int, typer.Option("--paths", "-n", help="Number of Monte Carlo paths")] = 1000,
-    seed: Annotated[int | None, typer.Option(help="Run seed; path i uses its SeedSequence child (default: the scenario's)")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all CPUs; 1: this process)")] = None,
-    blocks: Annotated[int | None, typer.Option(help="Blocks per path (default: chain.blocks)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: runs/<scenario name>-mc)")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Finish the batch whose results are in --out (same scenario, seed, paths, blocks)")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
-) -> None:
-    """Run many seeded paths of a scenario; write the path dataset, summary.json and tail plots.
-
-    Exit 0 on success, 2 on bad input (including a folder from another batch), 130 on Ctrl-C
-    (finished paths stay; run again with --resume to continue).
-    """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from defisim.montecarlo.report import summarize_dataset, write_mc_outputs
-    from defisim.montecarlo.runner import WorkerCrashedError, read_dataset, run_paths
-
-    if paths < 1:
-        _fail(f"--paths must be >= 1, got {paths}")
-    if workers is not None and workers < 1:
-        _fail(f"--workers must be >= 1, got {workers}")
-    if blocks is not None and blocks < 1:
-        _fail(f"--blocks must be >= 1, got {blocks}")
-    if seed is not None and seed < 0:
-        _fail(f"--seed must be >= 0, got {seed}")
-    spec = _load(scenario)
-    base = Path("runs") / f"{spec.name}-mc"
-    target = out if out is not None else (base if resume else _free_dir(base))
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("paths"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=False,
-    )
-    try:
-        with progress:
-            task = progress.add_task(spec.name, total=paths)
-
-            def tick(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            batch = run_paths(spec, paths=paths, seed=seed, out_dir=target, workers=workers,
-                              resume=resume, blocks=blocks, progress=tick)
-        df = read_dataset(target)
-        summary = summarize_dataset(df, rng_seed=batch.seed)
-        written = write_mc_outputs(df, summary, target)
-    except KeyboardInterrupt:
-        err_console.print(f"[bold red]interrupted[/]: finished paths are saved in {target}; run the "
-                          "same command with --resume to continue", highlight=False)
-        raise typer.Exit(130) from None
-    except ScenarioError as exc:
-        _scenario_problem(exc)
-    except WorkerCrashedError as exc:
-        _fail(f"{exc} (use --resume)", 1)
-    except InvariantViolation as exc:
-        _fail(f"internal invariant broken (please report): {exc}", EXIT_INTERNAL)
-    except DefisimError as exc:
-        _fail(str(exc))
-    for table in _mc_tables(summary):
-        console.print(table)
-    console.print(f"results: [bold]{target}[/] ({len(df):,} paths: {batch.ran:,} run, "
-                  f"{batch.skipped:,} already present; {len(written)} summary/plot files); "
-                  f"{batch.seconds:.2f}s on {batch.workers} worker(s)", highlight=False)
-
-
-def _mc_tables(summary: dict) -> list:  # type: ignore[type-arg]
-    """One compact table per protocol from a Monte Carlo summary (formatting only)."""
-    from rich.table import Table
-
-    tables = []
-    for protocol, entry in summary["protocols"].items():
-        metrics = entry["metrics"]
-        table = Table(title=f"{protocol}: {summary['paths']:,} paths", show_header=True,
-                      title_justify="left")
-        table.add_column("statistic")
-        table.add_column("value", justify="right")
-        bad = metrics.get("bad_debt_usd")
-        if bad is not None:
-            table.add_row("bad debt mean", _usd(bad["mean"]))
-            for lv in bad["levels"]:
-                table.add_row(f"bad debt VaR / ES {lv['level'] * 100:g}%",
-                              f"{_usd(lv['var'])} / {_usd(lv['es'])}")
-            lo, hi = entry["p_insolvency_ci"]
-            table.add_row("P(insolvency)", f"{entry['p_insolvency']:.1%} [{lo:.1%}, {hi:.1%}]")
-            tail = entry["tail"]
-            if tail["available"]:
-                ci = tail["shape_ci"]
-                band = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no CI)"
-                note = f" ({len(tail['warnings'])} warning(s))" if tail["warnings"] else ""
-                table.add_row("tail shape ξ (GPD)", f"{tail['shape']:.2f}{band}{note}")
-            else:
-                table.add_row("tail shape ξ (GPD)", tail["reason"])
-        for name, label in (("liquidation_volume_usd", "liquidation volume mean"),
-                            ("insurance_fund_drawn_usd", "insurance fund drawn mean")):
-            if name in metrics:
-                table.add_row(label, _usd(metrics[name]["mean"]))
-        tables.append(table)
-    return tables
-
-
-def _usd(v: float) -> str:
-    return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
+app.command()(risk.mc)
+app.command()(risk.sweep)
+app.command()(risk.recommend)
 
 
 @app.command()
@@ -331,16 +201,6 @@ def schema() -> None:
     from defisim.scenario import scenario_json_schema
 
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
-
-
-def _free_dir(base: Path) -> Path:
-    """``base`` if it is free, else ``base-2``, ``base-3``... (never reuse a results folder)."""
-    if not base.exists() or not any(base.iterdir()):
-        return base
-    i = 2
-    while Path(f"{base}-{i}").exists():
-        i += 1
-    return Path(f"{base}-{i}")
 
 
 def main() -> None:

@@ -9,13 +9,18 @@
   child ``SeedSequence(seed, spawn_key=(i,))``, independent of the worker count and of the
   total number of paths. Each row records its ``path_seed``; :func:`run_path` reproduces a
   row alone.
-- **Workers.** ``workers=1`` runs in this process; otherwise a
-  :class:`~concurrent.futures.ProcessPoolExecutor` (``workers=None``: ``os.cpu_count()``).
-  Workers get the scenario as JSON data and validate it again (the scenario model class is
-  built at run time and cannot be pickled); its digest is checked against the parent's. On
-  Linux the pool forks by default, so plug-in kinds registered with ``defisim.register``
-  before the call exist in the workers too; ``start_method`` chooses another method.
-  Rows do not depend on the worker count (only ``run_seconds``, the wall time, varies).
+- **Workers.** ``executor`` is a pool opened with
+  :func:`~defisim.montecarlo.executors.open_executor` (this process, local processes, a local
+  or remote Dask cluster), so one pool serves several batches (a parameter sweep). Without
+  it, ``run_paths`` opens its own for the call: ``workers=1`` runs in this process; otherwise
+  a :class:`~concurrent.futures.ProcessPoolExecutor` (``workers=None``: ``os.cpu_count()``);
+  on Linux it forks, so plug-in kinds registered with ``defisim.register`` before the call
+  exist in the workers too; ``start_method`` chooses another method. Workers get the
+  scenario as JSON data and validate it again (the scenario model class is built at run
+  time and cannot be pickled); its digest is checked against the parent's. All kinds share
+  one loop: at most ``2 × workers`` paths in flight, rows written by this process as they
+  arrive. Rows do not depend on the executor or the worker count (only ``run_seconds``, the
+  wall time, varies).
 - **Streaming and resume.** Each finished path is written at once, atomically, to
   ``out_dir/paths/part-<path>.parquet`` by this (the parent) process; see
   :mod:`defisim.montecarlo.dataset` for the layout, columns and atomicity. ``manifest.json``
@@ -24,24 +29,21 @@
   blocks, metrics or version differ), deletes temporary files an interruption left, and runs
   only the missing paths; the finished dataset equals an uninterrupted run's. Without
   ``resume`` a non-empty ``out_dir`` is refused (:class:`~defisim.errors.OutputError`).
-- **Interruption.** Ctrl-C (workers ignore SIGINT; the parent terminates them), an exception
-  in a path or in ``progress``, or a dead worker stop the batch; every path already written
-  stays. Workers poll their parent and exit if it dies (``kill -9`` of the runner), so they
-  never outlive it by more than a fraction of a second. While a batch runs, the manifest is
-  ``flock``-ed (POSIX), so a second runner on the same folder is refused.
+- **Interruption.** Ctrl-C (pool workers ignore SIGINT; the parent terminates them, or
+  cancels the Dask tasks still queued or running), an exception in a path or in
+  ``progress``, or a dead worker stop the batch; every path already written stays. Pool
+  workers poll their parent and exit if it dies (``kill -9`` of the runner), so they never
+  outlive it by more than a fraction of a second. On Dask a dead worker's task is run again
+  elsewhere; losing the scheduler (or a path that kills workers repeatedly) raises
+  :class:`WorkerCrashedError`. While a batch runs, the manifest is ``flock``-ed (POSIX), so
+  a second runner on the same folder is refused.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,15 @@ from defisim.montecarlo.dataset import (
     temp_files,
     write_part,
 )
+from defisim.montecarlo.executors import (
+    ExecutorKind,
+    PathExecutor,
+    WorkersLost,
+    guard_fd,
+    open_executor,
+    release_fd,
+    run_one,
+)
 from defisim.montecarlo.seeding import check_run_seed, path_seed
 from defisim.scenario.models import ScenarioBase
 
@@ -72,10 +83,12 @@ __all__ = [
     "DEFAULT_METRICS",
     "TIMING_COLUMNS",
     "BatchRun",
+    "PathExecutor",
     "ResultsFolderBusy",
     "ResultsMismatchError",
     "WorkerCrashedError",
     "missing_paths",
+    "open_executor",
     "path_seed",
     "read_dataset",
     "read_manifest",
@@ -86,11 +99,10 @@ __all__ = [
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: paths present in the dataset so far, and paths in the batch."""
 
-_PARENT_POLL_S = 0.2
-
 
 class WorkerCrashedError(DefisimError, RuntimeError):
-    """A worker process died (killed, out of memory) during a batch.
+    """A worker process died (killed, out of memory), or the Dask cluster was lost, during a
+    batch.
 
     ``written``: paths present in ``out_dir`` when the batch stopped; they stay there. Run
     again with ``resume=True`` to finish the batch.
@@ -99,7 +111,8 @@ class WorkerCrashedError(DefisimError, RuntimeError):
     def __init__(self, out_dir: Path, written: int) -> None:
         self.out_dir, self.written = out_dir, written
         super().__init__(
-            f"a worker process died (killed, or out of memory?); {written} finished path(s) "
+            f"a worker process died (killed, or out of memory?) or the Dask cluster was lost; "
+            f"{written} finished path(s) "
             f"are saved in {out_dir}; run again with resume=True to finish the batch"
         )
 
@@ -113,7 +126,9 @@ class BatchRun:
     """What one :func:`run_paths` call did.
 
     ``paths``: paths in the batch; ``ran``: paths simulated by this call; ``skipped``: paths
-    already present (resume); ``seconds``: wall time of the call.
+    already present (resume); ``workers``: paths run at once; ``executor``: which pool ran
+    them (:data:`~defisim.montecarlo.executors.ExecutorKind`); ``seconds``: wall time of the
+    call.
     """
 
     out_dir: Path
@@ -123,6 +138,7 @@ class BatchRun:
     skipped: int
     workers: int
     seconds: float
+    executor: ExecutorKind = "in-process"
 
 
 # --- one path -----------------------------------------------------------------------------
@@ -141,18 +157,7 @@ def run_path(
     ``None`` if not given); every value except ``run_seconds`` is identical.
     """
     layout = Layout.for_scenario(scenario, metrics)
-    return _run_one(scenario, layout, _resolve_blocks(scenario, blocks), path, path_seed)
-
-
-def _run_one(scenario: ScenarioBase, layout: Layout, blocks: int, path: int | None,
-             seed: int) -> dict[str, Any]:
-    from defisim.simulate import simulate
-
-    started = time.perf_counter()
-    result = simulate(scenario, seed=seed, blocks=blocks)
-    row = layout.row(result, path, seed, 0.0)
-    row["run_seconds"] = round(time.perf_counter() - started, 6)
-    return row
+    return run_one(scenario, layout, _resolve_blocks(scenario, blocks), path, path_seed)
 
 
 def _resolve_blocks(scenario: ScenarioBase, blocks: int | None) -> int:
@@ -176,22 +181,29 @@ def run_paths(
     metrics: Iterable[str] = DEFAULT_METRICS,
     progress: Progress | None = None,
     start_method: str | None = None,
+    executor: PathExecutor | None = None,
 ) -> BatchRun:
     """Run paths ``0 .. paths - 1`` of ``scenario`` and stream their rows into ``out_dir``.
 
     ``seed`` is the run seed (default ``scenario.seed``); ``blocks`` the blocks per path
     (default ``chain.blocks``); ``metrics`` names from
-    :data:`~defisim.montecarlo.dataset.METRICS`. ``workers``: processes (``None``:
-    ``os.cpu_count()``; 1: this process). ``progress(done, total)`` is called once at the
-    start and after each path is written. See the module docstring for files, resume and
-    interruption. Returns a :class:`BatchRun`; read the rows with :func:`read_dataset`.
+    :data:`~defisim.montecarlo.dataset.METRICS`. ``executor``: a pool from
+    :func:`~defisim.montecarlo.executors.open_executor` (left open for further batches);
+    without it this call opens local ``workers`` processes (``None``: ``os.cpu_count()``; 1:
+    this process; ``start_method`` as in ``multiprocessing``), which it closes before
+    returning. ``progress(done, total)`` is called once at the start and after each path is
+    written. See the module docstring for files, resume and interruption. Returns a
+    :class:`BatchRun`; read the rows with :func:`read_dataset`.
     """
     started = time.perf_counter()
     if isinstance(paths, bool) or not isinstance(paths, int) or paths < 1:
         raise ValueError(f"paths must be an integer >= 1, got {paths!r}")
+    if executor is not None and (workers is not None or start_method is not None):
+        raise ValueError("pass either executor or workers/start_method, not both: the "
+                         "executor's pool decides the workers")
     run_seed = check_run_seed(scenario.seed if seed is None else seed)
     n_blocks = _resolve_blocks(scenario, blocks)
-    n_workers = _resolve_workers(workers)
+    n_workers = _resolve_workers(workers) if executor is None else 0
     layout = Layout.for_scenario(scenario, metrics)
     from defisim.simulate import package_version
 
@@ -199,6 +211,7 @@ def run_paths(
                             layout=layout, version=package_version())
     out = Path(out_dir)
     lock_fd = _open_folder(out, wanted, resume)
+    used, kind = 1, "in-process"
     try:
         have = existing_paths(out)
         outside = sorted(i for i in have if i >= paths)
@@ -208,17 +221,65 @@ def run_paths(
         todo = [i for i in range(paths) if i not in have]
         if progress is not None:
             progress(len(have), paths)
-        used = min(n_workers, len(todo)) or 1
-        if todo and used == 1:
-            _run_in_process(scenario, layout, n_blocks, run_seed, todo, out, paths, len(have), progress)
+        if todo and executor is None:
+            with open_executor(workers=min(n_workers, len(todo)), start_method=start_method) as own:
+                used, kind = own.workers, own.kind
+                _run_batch(own, scenario, layout, n_blocks, run_seed, todo, out, paths, len(have),
+                           progress)
         elif todo:
-            _run_in_pool(scenario, layout, n_blocks, run_seed, todo, out, paths, len(have), progress,
-                         used, start_method, lock_fd)
+            assert executor is not None
+            used, kind = max(1, min(executor.workers, len(todo))), executor.kind
+            _run_batch(executor, scenario, layout, n_blocks, run_seed, todo, out, paths, len(have),
+                       progress)
     finally:
         if lock_fd is not None:
-            os.close(lock_fd)
+            release_fd(lock_fd)
     return BatchRun(out_dir=out, paths=paths, seed=run_seed, ran=len(todo), skipped=len(have),
-                    workers=used, seconds=round(time.perf_counter() - started, 3))
+                    workers=used, seconds=round(time.perf_counter() - started, 3), executor=kind)
+
+
+def _run_batch(executor: PathExecutor, scenario: ScenarioBase, layout: Layout, blocks: int,
+               run_seed: int, todo: list[int], out: Path, total: int, done: int,
+               progress: Progress | None) -> None:
+    """Run ``todo`` on ``executor`` and write each row as it arrives: at most
+    ``batch.window`` paths in flight; the finished paths of one wake-up are written in path
+    order, and the first error among them (in path order) is raised after the good rows are
+    written. Leaving early (error, Ctrl-C) cancels or stops what is still running."""
+    queue: Iterator[int] = iter(todo)
+    pending: dict[Hashable, int] = {}
+    try:
+        with executor.batch(scenario, blocks=blocks, layout=layout) as batch:
+
+            def refill() -> None:
+                while len(pending) < batch.window:
+                    i = next(queue, None)
+                    if i is None:
+                        return
+                    pending[batch.submit(i, path_seed(run_seed, i))] = i
+
+            refill()
+            while pending:
+                failure: BaseException | None = None
+                for handle in sorted(batch.completed(pending), key=pending.__getitem__):
+                    i = pending.pop(handle)
+                    try:
+                        row = batch.result(handle)
+                    except WorkersLost as exc:
+                        failure = failure or exc
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - a path's own error, re-raised below
+                        exc.add_note(f"while running path {i} (path_seed {path_seed(run_seed, i)})")
+                        failure = failure or exc
+                        continue
+                    write_part(out, layout, row)
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+                if failure is not None:
+                    raise failure
+                refill()
+    except WorkersLost as exc:  # from a result or from submit()
+        raise WorkerCrashedError(out, done) from exc
 
 
 def _resolve_workers(workers: int | None) -> int:
@@ -244,7 +305,7 @@ def _open_folder(out: Path, wanted: dict[str, Any], resume: bool) -> int | None:
             (out / PARTS_DIR).mkdir(exist_ok=True)
         except BaseException:
             if lock_fd is not None:
-                os.close(lock_fd)
+                release_fd(lock_fd)
             raise
         return lock_fd
     if out.is_dir() and any(out.iterdir()):
@@ -294,141 +355,5 @@ def _lock(manifest: Path) -> int | None:
     except OSError as exc:
         os.close(fd)
         raise ResultsFolderBusy(f"another runner is writing to {manifest.parent}") from exc
+    guard_fd(fd)  # pool workers forked while it is held close it
     return fd
-
-
-def _run_in_process(scenario: ScenarioBase, layout: Layout, blocks: int, run_seed: int,
-                    todo: list[int], out: Path, total: int, done: int,
-                    progress: Progress | None) -> None:
-    for i in todo:
-        seed = path_seed(run_seed, i)
-        try:
-            row = _run_one(scenario, layout, blocks, i, seed)
-        except Exception as exc:
-            exc.add_note(f"while running path {i} (path_seed {seed})")
-            raise
-        write_part(out, layout, row)
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
-
-def _run_in_pool(scenario: ScenarioBase, layout: Layout, blocks: int, run_seed: int,
-                 todo: list[int], out: Path, total: int, done: int, progress: Progress | None,
-                 workers: int, start_method: str | None, lock_fd: int | None) -> None:
-    method = start_method or _default_start_method()
-    ctx = multiprocessing.get_context(method)
-    inherited_fd = lock_fd if method == "fork" else None
-    executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker,
-        initargs=(scenario.model_dump(mode="json"), scenario.digest(), blocks, layout, inherited_fd),
-    )
-    pending: dict[Future[dict[str, Any]], int] = {}
-    queue: Iterator[int] = iter(todo)
-    window = 2 * workers
-
-    def refill() -> None:
-        while len(pending) < window:
-            i = next(queue, None)
-            if i is None:
-                return
-            pending[executor.submit(_worker_run, i, path_seed(run_seed, i))] = i
-
-    try:
-        refill()
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            failure: BaseException | None = None
-            for fut in sorted(finished, key=pending.__getitem__):  # rows of good paths first
-                i = pending.pop(fut)
-                try:
-                    row = fut.result()
-                except BrokenProcessPool as exc:
-                    failure = failure or exc
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a path's own error, re-raised below
-                    exc.add_note(f"while running path {i} (path_seed {path_seed(run_seed, i)})")
-                    failure = failure or exc
-                    continue
-                write_part(out, layout, row)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            if failure is not None:
-                raise failure
-            refill()
-    except BrokenProcessPool as exc:  # from a future or from submit()
-        _terminate(executor)
-        raise WorkerCrashedError(out, done) from exc
-    except BaseException:
-        _terminate(executor)
-        raise
-    executor.shutdown(wait=True)
-
-
-def _default_start_method() -> str:
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and sys.platform.startswith("linux"):
-        return "fork"
-    return multiprocessing.get_start_method(allow_none=False)
-
-
-def _terminate(executor: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel queued paths and terminate workers mid-path (their results
-    would not be written anyway). Uses the executor's private process table; Python 3.14
-    has ``terminate_workers()`` for this."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
-    for proc in processes:
-        proc.join(timeout=5)
-        if proc.is_alive():  # pragma: no cover - SIGTERM ignored
-            proc.kill()
-            proc.join(timeout=5)
-
-
-# --- worker side --------------------------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(scenario_data: dict[str, Any], digest: str, blocks: int, layout: Layout,
-                 inherited_lock_fd: int | None) -> None:
-    """Worker start-up: ignore Ctrl-C (the parent stops the pool), drop the inherited folder
-    lock, watch the parent, and keep what each path needs. The scenario is validated lazily
-    in the first path, so a problem surfaces as that path's error, not a broken pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if inherited_lock_fd is not None:
-        try:
-            os.close(inherited_lock_fd)
-        except OSError:
-            pass
-    parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent,), name="defisim-parent-watch",
-                     daemon=True).start()
-    _WORKER.clear()
-    _WORKER.update(data=scenario_data, digest=digest, blocks=blocks, layout=layout, scenario=None)
-
-
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(_PARENT_POLL_S)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-def _worker_run(path: int, seed: int) -> dict[str, Any]:
-    scenario = _WORKER["scenario"]
-    if scenario is None:
-        from defisim.scenario.loader import scenario_from_dict
-
-        scenario = scenario_from_dict(_WORKER["data"], source="monte carlo worker")
-        if scenario.digest() != _WORKER["digest"]:
-            raise DefisimError(
-                f"the scenario rebuilt in a worker has digest {scenario.digest()}, the parent's "
-                f"is {_WORKER['digest']}; it does not survive a JSON round trip"
-            )
-        _WORKER["scenario"] = scenario
-    return _run_one(scenario, _WORKER["layout"], _WORKER["blocks"], path, seed)

@@ -1,0 +1,60 @@
+"""What every ``defisim`` command shares: consoles, exit codes, failing cleanly, loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from defisim.errors import ScenarioError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "console", "default_scenario", "err_console", "fail",
+           "free_dir", "load", "scenario_problem"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def default_scenario() -> Path:
+    """The bundled default scenario (scenarios/default.yaml next to the package)."""
+    return Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with ``code`` (no traceback)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def scenario_problem(exc: ScenarioError) -> NoReturn:
+    """Print every problem of an invalid scenario and exit 2."""
+    where = f" in {exc.source}" if exc.source else ""
+    err_console.print(f"[bold red]error:[/] invalid scenario{where}: {len(exc.problems)} problem(s)", highlight=False)
+    for path, message in exc.problems:
+        err_console.print(f"  [yellow]{path or '<file>'}[/]: {message}", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def load(path: Path | None):  # type: ignore[no-untyped-def]
+    """The scenario at ``path`` (default: the bundled one), or exit 2 explaining why not."""
+    from defisim.scenario import load_scenario
+
+    try:
+        return load_scenario(path if path is not None else default_scenario())
+    except ScenarioError as exc:
+        scenario_problem(exc)
+
+
+def free_dir(base: Path) -> Path:
+    """``base`` if it is free, else ``base-2``, ``base-3``... (never reuse a results folder)."""
+    if not base.exists() or not any(base.iterdir()):
+        return base
+    i = 2
+    while Path(f"{base}-{i}").exists():
+        i += 1
+    return Path(f"{base}-{i}")

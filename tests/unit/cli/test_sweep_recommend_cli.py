@@ -1,0 +1,125 @@
+"""`defisim sweep` and `defisim recommend`: outputs, exit codes, and every bad input refused
+with a message naming the problem (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import defisim
+from defisim.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[3]
+LT = "protocols.aave.reserves.WETH.liquidation_threshold"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
+    spec = defisim.with_overrides(base, {
+        "name": "cli-sweep-tiny",
+        "prices": {"model": "gbm",
+                   "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
+                              "USDC": {"start": 1.0, "sigma": 0.0}},
+                   "stress": {"at": "3m", "depth": 0.4, "over": "1m", "vol_multiplier": 2.0,
+                              "assets": ["WETH"]}},
+        "chain.blocks": 40, "protocols.aave.borrowers.0.count": 20,
+        "protocols.spark.borrowers.0.count": 10, "protocols.aave.insurance_fund.initial": "2000 USDC"})
+    path = tmp_path_factory.mktemp("tiny") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
+    return path
+
+
+class _Out:
+    """A CLI result with its output's line wrapping undone (rich wraps at the terminal width)."""
+
+    def __init__(self, res) -> None:
+        self.exit_code, self.raw = res.exit_code, res.output
+        self.output = " ".join(res.output.split())
+
+
+def _run(*args: str) -> _Out:
+    return _Out(runner.invoke(app, list(args)))
+
+
+def test_sweep_writes_json_csv_and_plots(tiny, tmp_path) -> None:
+    out = tmp_path / "s"
+    res = _run("sweep", str(tiny), "-p", f"{LT}=0.81:0.85:0.02", "-m", "aave.bad_debt.mean",
+               "-n", "4", "--workers", "1", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert "tornado" in res.output and "Sobol" in res.output
+    data = json.loads((out / "sweep.json").read_text())
+    assert [p["point"][LT] for p in data["points"]] == [0.81, 0.83, 0.85]
+    assert all((out / "plots" / f).is_file() for f in ("response.png", "tornado.png", "sobol.png"))
+    again = _run("sweep", str(tiny), "-p", f"{LT}=0.81:0.85:0.02", "-m", "aave.bad_debt.mean",
+                 "-n", "4", "--workers", "1", "-o", str(out), "-q", "--resume")
+    assert again.exit_code == 0, again.output
+    assert json.loads((out / "sweep.json").read_text())["points"] == data["points"]
+
+
+def test_recommend_reports_a_choice_or_exits_1(tiny, tmp_path) -> None:
+    out = tmp_path / "r"
+    res = _run("recommend", str(tiny), "-t", "aave.liquidations.mean < 1e9", "-p", f"{LT}=0.80:0.86:0.02",
+               "-n", "4", "--workers", "1", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert "recommended" in res.output and f"{LT} = 0.86" in res.output
+    assert json.loads((out / "recommend.json").read_text())["chosen"]["point"] == {LT: 0.86}
+    none = _run("recommend", str(tiny), "-t", "aave.liquidations.mean < 0", "-p", f"{LT}=0.80:0.86:0.02",
+                "-n", "4", "--workers", "1", "-o", str(tmp_path / "r2"), "-q")
+    assert none.exit_code == 1, none.output
+    assert "no setting meets the target" in none.output
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sweep", "-p", "protocols.aave.reserves.WETH.nope=0.1,0.2"], "no such parameter"),
+    (["sweep", "-p", f"{LT}=0.9:0.8:0.01"], "inverted range"),
+    (["sweep", "-p", f"{LT}=0.8:0.8:0.01"], "empty range"),
+    (["sweep", "-p", f"{LT}=0.5,0.8"], "the scenario refuses this point"),
+    (["sweep"], "give at least one --param"),
+    (["sweep", "-p", f"{LT}=0.8,0.81", "-m", "bad_debt.var"], "--metric"),
+    (["sweep", "-p", f"{LT}=0.8,0.81", "--sobol", "6"], "power of two"),
+    (["recommend", "-p", f"{LT}=0.8,0.81", "-t", "bad_debt.var99 <"], "does not parse"),
+    (["recommend", "-p", f"{LT}=0.8,0.81", "-t", "bad_debt.var99 < 1e6 +"], "does not parse"),
+    (["recommend", "-p", f"{LT}=0.8,0.81"], "give a --target"),
+    (["recommend", "-p", "chain.gas_limit=1000000,2000000", "-t", "bad_debt.var99 < 1"], "--maximize chain.gas_limit"),
+    (["recommend", "-p", f"{LT}=0.8,0.81", "-t", "bad_debt.var99 < 1", "--minimize", "chain.blocks"], "not one of the --param"),
+    (["mc", "-n", "2", "--scheduler", "http://127.0.0.1:8786"], "tcp://"),
+])
+def test_bad_input_exits_2_naming_the_problem(tiny, tmp_path, args, message) -> None:
+    res = _run(args[0], str(tiny), *args[1:], "-n", "2", "-o", str(tmp_path / "o"), "-q") \
+        if "-n" not in args else _run(args[0], str(tiny), *args[1:], "-o", str(tmp_path / "o"), "-q")
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o" / "points").exists() or not any((tmp_path / "o" / "points").iterdir())
+
+
+def test_unreachable_scheduler_exits_2(tiny, tmp_path) -> None:
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    res = _run("sweep", str(tiny), "-p", f"{LT}=0.8,0.81", "-n", "2", "--scheduler", address,
+               "-o", str(tmp_path / "o"), "-q")
+    assert res.exit_code == 2, res.output
+    assert address in res.output and "Traceback" not in res.output
+
+
+def test_resume_refuses_a_folder_from_another_study(tiny, tmp_path) -> None:
+    out = tmp_path / "s"
+    ok = _run("sweep", str(tiny), "-p", f"{LT}=0.81,0.83", "-n", "2", "--workers", "1", "-o", str(out), "-q")
+    assert ok.exit_code == 0, ok.output
+    res = _run("sweep", str(tiny), "-p", f"{LT}=0.81,0.85", "-n", "2", "--workers", "1", "-o", str(out),
+               "-q", "--resume")
+    assert res.exit_code == 2 and "different study" in res.output, res.output
+    fresh = _run("sweep", str(tiny), "-p", f"{LT}=0.81,0.83", "-n", "2", "--workers", "1", "-o", str(out), "-q")
+    assert fresh.exit_code == 2 and "already holds a study" in fresh.output
