@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from defisim.cli import risk
+from defisim.cli import graph_cmd, risk
 from defisim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -193,6 +193,7 @@ def fork(
 app.command()(risk.mc)
 app.command()(risk.sweep)
 app.command()(risk.recommend)
+app.command()(graph_cmd.graph)
 
 
 @app.command()
