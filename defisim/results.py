@@ -60,6 +60,9 @@ class Result:
     token_supply: dict[str, int]
     meta: dict[str, Any] = field(default_factory=dict)
     world: World | None = field(default=None, repr=False)
+    graphs: dict[int, Any] = field(default_factory=dict, repr=False)
+    """Exposure graphs (:class:`~defisim.graph.io.ExposureGraph`) by block, taken when
+    ``simulate(..., graph_blocks=...)`` asked for them; see :func:`defisim.graph.from_state.graph_at`."""
 
     @cached_property
     def summary(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from defisim.errors import ScenarioError
+from defisim.errors import DefisimError, ScenarioError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "console", "default_scenario", "err_console", "fail",
            "free_dir", "load", "scenario_problem"]
@@ -41,13 +41,20 @@ def scenario_problem(exc: ScenarioError) -> NoReturn:
 
 
 def load(path: Path | None):  # type: ignore[no-untyped-def]
-    """The scenario at ``path`` (default: the bundled one), or exit 2 explaining why not."""
+    """The scenario at ``path`` (default: the bundled one; a ``.json`` exposure-graph file becomes
+    a scenario, see :mod:`defisim.graph.to_scenario`), or exit 2 explaining why not."""
     from defisim.scenario import load_scenario
 
     try:
+        if path is not None and path.suffix.lower() == ".json":  # an exposure-graph file
+            from defisim.graph.to_scenario import load_any
+
+            return load_any(path)
         return load_scenario(path if path is not None else default_scenario())
     except ScenarioError as exc:
         scenario_problem(exc)
+    except DefisimError as exc:
+        fail(str(exc))
 
 
 def free_dir(base: Path) -> Path:

@@ -1,8 +1,10 @@
-"""The ``defisim graph`` command: systemic importance, exposure paths and shocks of a graph file.
+"""The ``defisim graph`` command: systemic importance, exposure paths and shocks of a graph file
+or of a scenario's state, and (``--simulate``) DebtRank against the block-time run.
 
-Parsing, printing and exit codes only; the work is in :mod:`defisim.graph`. Exit codes: 0 done,
-2 bad input (an invalid graph file, an unknown shock or node, a file kind not supported yet;
-no traceback).
+Parsing, printing and exit codes only; the work is in :mod:`defisim.graph`
+(:mod:`~defisim.graph.from_state`, :mod:`~defisim.graph.to_scenario`,
+:mod:`~defisim.graph.compare`). Exit codes: 0 done, 2 bad input (an invalid graph file or
+scenario, an unknown shock or node, a block after the run; no traceback).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from defisim.cli.common import EXIT_BAD_INPUT, console, err_console, fail, free_dir
+from defisim.cli.common import (
+    EXIT_BAD_INPUT,
+    console,
+    err_console,
+    fail,
+    free_dir,
+    scenario_problem,
+)
 
 __all__ = ["graph"]
 
@@ -22,8 +31,8 @@ _RANKED_KINDS = ("protocol", "asset")
 
 
 def graph(
-    path: Annotated[Path, typer.Argument(help="Exposure-graph file (.json; see graphs/README.md)")],
-    shock: Annotated[list[str] | None, typer.Option("--shock", "-s", help="A shock in the file by name, or ID=-30% (asset price drop / protocol collateral loss), or ID=100% (distress of any node). Repeatable; default: every shock in the file")] = None,
+    path: Annotated[Path, typer.Argument(help="Exposure-graph file (.json; see graphs/README.md) or a scenario (.yaml/.yml/.toml: the graph of its state)")],
+    shock: Annotated[list[str] | None, typer.Option("--shock", "-s", help="A shock in the file by name, or ID=-30% (asset price drop / protocol collateral loss), or ID=100% (distress of any node). Repeatable; default: every shock in the file (a scenario's graph: the falls of its reference paths)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the PNGs, the GraphML/GEXF/node-link exports and report.json (default: runs/<graph name>-graph)")] = None,
     top: Annotated[int, typer.Option("--top", "-n", help="Rows per table", min=1)] = 10,
     systemic: Annotated[str, typer.Option("--systemic", help="When distress is systemic, for the critical shock: defaults>=K (K protocols fully distressed), R>=X, R_full>=X or loss_usd>=X")] = "defaults>=1",
@@ -31,25 +40,92 @@ def graph(
     draw: Annotated[bool, typer.Option("--draw/--no-draw", help="Write the PNG drawings")] = True,
     export: Annotated[bool, typer.Option("--export/--no-export", help="Write GraphML, GEXF and node-link JSON (networkx's XML writers take ~10 s each at 100,000 edges)")] = True,
     max_draw_nodes: Annotated[int, typer.Option(help="Draw at most this many nodes (the largest by value)", min=1)] = 300,
+    block: Annotated[int, typer.Option("--block", "-b", help="Scenario input: take the graph at the end of this block of the run (0: the seeded start)", min=0)] = 0,
+    top_accounts: Annotated[int, typer.Option(help="Scenario input: the largest borrowing positions shown as account nodes", min=0)] = 10,
+    simulate_run: Annotated[bool, typer.Option("--simulate", help="Also run the simulation (a graph file: the scenario built from it) and compare DebtRank with the simulated losses per protocol (comparison.json, comparison.png)")] = False,
+    scale: Annotated[float | None, typer.Option(help="Graph file with --simulate: factor on the graph's USD figures for the scenario (default: the largest protocol at $200M)", min=0.0)] = None,
+    blocks: Annotated[int | None, typer.Option(help="--simulate: blocks to run (default: the scenario's chain.blocks; 600 for a graph file)", min=1)] = None,
 ) -> None:
     """Rank protocols and assets by systemic importance (DebtRank, exposure-weighted centrality),
     show the largest exposure paths and what each shock does; draw and export the graph.
 
+    A scenario (.yaml/.toml) is analysed through the exposure graph of its state at --block.
+    With --simulate the block-time run is compared with DebtRank under the first shock.
+
     Exit 0 on success, 2 on bad input (every problem of an invalid file is listed).
     """
+    from defisim.errors import DefisimError, ScenarioError
+    from defisim.graph import GraphError, GraphFileError, load_graph
+
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml", ".toml"):
+        fail(f"{path}: expected an exposure-graph file (.json) or a scenario (.yaml/.yml/.toml)")
+    result = None
+    scenario_path = None
+    try:
+        if suffix == ".json":
+            try:
+                g = load_graph(path)
+            except GraphFileError as exc:
+                _file_problems(exc)
+            if simulate_run:
+                from defisim.graph.to_scenario import scenario_model_from_graph
+                from defisim.simulate import simulate
+
+                spec = scenario_model_from_graph(g, scale=scale, blocks=blocks or 600,
+                                                 shock=_file_shock_name(g, shock))
+                result = simulate(spec)
+        else:
+            from defisim.graph.from_state import graph_at_block
+            from defisim.scenario import load_scenario
+
+            scenario_path = path
+            spec = load_scenario(path)
+            n = blocks if blocks is not None else spec.chain.blocks
+            if block > n:
+                fail(f"--block {block} is after the run's last block ({n})")
+            if simulate_run:
+                from defisim.simulate import simulate
+
+                result = simulate(spec, blocks=n, graph_blocks=[block])
+                g = result.graphs[block]
+                if top_accounts != 10:
+                    from defisim.graph.from_state import graph_at
+
+                    g = graph_at(result, block, top_accounts=top_accounts)
+            else:
+                g = graph_at_block(spec, block, blocks=n, top_accounts=top_accounts)
+    except ScenarioError as exc:
+        scenario_problem(exc)
+    except (GraphError, DefisimError) as exc:
+        fail(str(exc))
+    _analyse(g, path, shock=shock, out=out, top=top, systemic=systemic, critical=critical, draw=draw,
+             export=export, max_draw_nodes=max_draw_nodes, result=result, scenario_path=scenario_path)
+
+
+def _file_shock_name(g: Any, shock: list[str] | None) -> str | None:
+    """The first --shock when it names a shock of the file (the scenario's price path)."""
+    if not shock:
+        return None
+    names = {s.name.lower() for s in g.shocks}
+    return shock[0] if shock[0].strip().lower() in names else None
+
+
+def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, top: int, systemic: str,
+             critical: list[str] | None, draw: bool, export: bool, max_draw_nodes: int,
+             result: Any = None, scenario_path: Path | None = None) -> None:
     from defisim.errors import OutputError
     from defisim.graph import (
         GraphError,
-        GraphFileError,
         Systemic,
         critical_shock,
         debtrank,
         draw_graph,
         exposure_centrality,
         exposure_totals,
+        graph_to_file,
         impact_matrix,
         largest_exposure_paths,
-        load_graph,
         node_debtrank,
         removal_whatif,
         resolve_shock,
@@ -58,15 +134,6 @@ def graph(
         write_node_link_json,
     )
 
-    if path.suffix.lower() in (".yaml", ".yml", ".toml"):
-        fail(f"{path}: the graph of a scenario's state is not supported yet; pass an exposure-graph "
-             "file (.json, see graphs/README.md)")
-    if path.suffix.lower() != ".json":
-        fail(f"{path}: expected an exposure-graph file ending in .json")
-    try:
-        g = load_graph(path)
-    except GraphFileError as exc:
-        _file_problems(exc)
     try:
         criterion = Systemic.parse(systemic)
         shocks = ([resolve_shock(g, s) for s in shock] if shock else
@@ -92,7 +159,9 @@ def graph(
 
     report: dict[str, Any] = {
         "graph": {"name": g.name, "as_of": g.meta.as_of.isoformat(), "file": str(path),
-                  "nodes": m.n, "edges": len(g.file.edges)},
+                  "nodes": m.n, "edges": len(g.file.edges),
+                  **({"scenario": str(scenario_path), "block": g.nx.graph.get("block")}
+                     if scenario_path is not None else {})},
         "ranking": [{"node": x, "kind": g.node(x).kind, "value_usd": g.node(x).value_usd,
                      "debtrank": dr[x], "centrality": cent[x], "exposure_out_usd": totals[x][0],
                      "exposure_in_usd": totals[x][1]} for x in ranking],
@@ -133,6 +202,23 @@ def graph(
                 written.append(draw_graph(g, target / f"shock-{_slug(res.shock.name)}.png",
                                           distress=res.by_id(), max_nodes=max_draw_nodes,
                                           title=f"{g.name}: {res.shock.name}"))
+        if scenario_path is not None:
+            written.append(graph_to_file(g, target / "graph.json"))
+        if result is not None:
+            from defisim.graph.compare import (
+                compare_static_dynamic,
+                comparison_table,
+                plot_comparison,
+            )
+
+            first = shocks[0] if shocks else None
+            cmp = compare_static_dynamic(g, result, first)
+            console.print(comparison_table(cmp))
+            report["comparison"] = cmp
+            (target / "comparison.json").parent.mkdir(parents=True, exist_ok=True)
+            (target / "comparison.json").write_text(json.dumps(cmp, indent=1) + "\n", encoding="utf-8")
+            written.append(target / "comparison.json")
+            written.append(plot_comparison(cmp, target / "comparison.png"))
         if export:
             written.append(write_graphml(g, target / "graph.graphml"))
             written.append(write_gexf(g, target / "graph.gexf"))

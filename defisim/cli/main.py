@@ -34,7 +34,7 @@ app = typer.Typer(
 )
 @app.command()
 def run(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario file (YAML/TOML); default: the bundled scenario")] = None,
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file (YAML/TOML), or an exposure-graph file (.json) to run as a scenario; default: the bundled scenario")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: runs/<scenario name>)")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's)")] = None,
     blocks: Annotated[int | None, typer.Option(help="Blocks to simulate (default: chain.blocks)", min=1)] = None,

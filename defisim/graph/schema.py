@@ -46,7 +46,9 @@ Nodes (``id`` unique: letters, digits and ``_ . : / -``; ``kind`` one of :data:`
   reads; 1.0 if it reads none). See :mod:`defisim.graph.impact`.
 - ``source`` (required) names the source of ``value_usd``; ``equity_source`` that of
   ``equity_usd`` (default: ``source``). Optional: ``label``, ``symbol``, ``address`` (0x + 40
-  hex), ``chain`` (default ``"ethereum"``), ``notes``.
+  hex), ``chain`` (default ``"ethereum"``), ``notes``; ``family`` (protocol: ``aave-v3``,
+  ``morpho-blue``, ``compound-v3``, ``maker`` or ``perp``, the mechanism a scenario built from
+  the graph uses) and ``decimals`` (asset: the token's decimals).
 
 Edges (``kind`` one of :data:`EDGE_KINDS`; allowed endpoint kinds in :data:`EDGE_ENDPOINTS`):
 
@@ -201,6 +203,11 @@ class Node(_Strict):
     symbol: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     address: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")] | None = None
     chain: Annotated[str, Field(min_length=1, max_length=40)] = "ethereum"
+    family: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    """protocol only, optional: the mechanism family (``aave-v3``, ``morpho-blue``,
+    ``compound-v3``, ``maker``, ``perp``) a scenario built from the graph should use."""
+    decimals: Annotated[int, Field(ge=0, le=36)] | None = None
+    """asset only, optional: the token's decimals (whose base units ``amount_base_units`` counts)."""
     notes: str = ""
 
     @property

@@ -163,9 +163,7 @@ def test_cli_invalid_file_lists_problems(example_data: dict, tmp_path: Path) -> 
     assert "Traceback" not in res.output
 
 
-def test_cli_scenario_file_is_not_yet(tmp_path: Path) -> None:
-    res = run(str(ROOT / "scenarios" / "default.yaml"))
-    assert res.exit_code == 2 and "not supported yet" in res.output
+def test_cli_refuses_an_unknown_file_type(tmp_path: Path) -> None:
     res = run(str(tmp_path / "g.csv"))
     assert res.exit_code == 2 and ".json" in res.output
 
