@@ -21,7 +21,7 @@ from defisim.cli.common import fail as _fail
 from defisim.cli.common import free_dir as _free_dir
 from defisim.cli.common import load as _load
 from defisim.cli.common import scenario_problem as _scenario_problem
-from defisim.cli.tables import summary_tables
+from defisim.cli.tables import distress_table, summary_tables
 from defisim.errors import DefisimError, InvariantViolation, ScenarioError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "app", "default_scenario", "main"]
@@ -78,6 +78,8 @@ def run(
             result = simulate(spec, seed=seed, blocks=n_blocks, on_block=tick)
         for table in summary_tables(result):
             console.print(table)
+        if (path := distress_table(result)) is not None:
+            console.print(path)
         written = write_results(result, target, overwrite=overwrite)
     except ScenarioError as exc:
         _scenario_problem(exc)

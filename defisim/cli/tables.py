@@ -65,3 +65,20 @@ def summary_tables(result: Result) -> list[Table]:
     agents.caption = (f"max base fee {s['gas']['max_base_fee_gwei']:,.1f} gwei; "
                       f"{s['gas']['deferred_transactions']} transactions deferred by full blocks")
     return [protocols, prices, agents]
+
+
+def distress_table(result: Result) -> Table | None:
+    """The path of distress between protocols and tokens (first event of each kind per node),
+    or ``None`` when distress stays inside one protocol."""
+    from defisim.engine.contagion import distress_path
+
+    events = distress_path(result.records)
+    if len({e.node for e in events}) < 2:
+        return None
+    table = Table(title="path of distress (first event of each kind per protocol or token)",
+                  title_justify="left")
+    for col in ("block", "node", "event", "arrived through"):
+        table.add_column(col, justify="right" if col == "block" else "left")
+    for e in events:
+        table.add_row(str(e.block), e.node, e.kind, e.link)
+    return table

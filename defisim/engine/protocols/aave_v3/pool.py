@@ -954,6 +954,19 @@ class AavePool:
         r = self._reserve(asset)
         return a_balance(self._a[asset].get(account, 0), r.normalized_income(now))
 
+    def normalized_income(self, now: int, asset: str) -> int:
+        """``Pool.getReserveNormalizedIncome(asset)`` at ``now`` (RAY; view, nothing written).
+
+        The aToken exchange rate: one scaled aToken is worth this many underlying base units
+        (times RAY). It falls only when a deficit is socialised (:meth:`socialize_deficit`).
+        """
+        return self._reserve(asset).normalized_income(now)
+
+    def scaled_balance_of(self, account: str, asset: str) -> int:
+        """``AToken.scaledBalanceOf(account)`` of ``asset``'s aToken (scaled units; view)."""
+        self._reserve(asset)
+        return self._a[asset].get(account, 0)
+
     def account_version(self, account: str) -> int:
         """Counts committed changes to ``account``'s balances or flags (for callers' caches).
 
