@@ -143,7 +143,8 @@ def mc(
     with _failures(target):
         with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
             if fast:
-                df, ran, skipped, seconds, where = _screen(spec, paths, run_seed, blocks, target, resume)
+                df, ran, skipped, seconds, where = _screen(spec, paths, run_seed, blocks, target, resume,
+                                                           workers)
             else:
                 batch = run_paths(spec, paths=paths, seed=run_seed, out_dir=target, executor=ex,
                                   resume=resume, blocks=blocks, progress=tick)
@@ -160,8 +161,10 @@ def mc(
 
 
 def _screen(spec: Any, paths: int, seed: int, blocks: int | None, target: Path,
-            resume: bool) -> tuple[Any, int, int, float, str]:
-    """``mc --fast``: the screening estimate, saved as ``screen.parquet`` in ``target``."""
+            resume: bool, workers: int | None) -> tuple[Any, int, int, float, str]:
+    """``mc --fast``: the screening estimate (chunks of paths in ``workers`` processes, default
+    one per CPU), saved as ``screen.parquet`` in ``target``."""
+    import os
     import time
 
     import pandas as pd
@@ -176,10 +179,11 @@ def _screen(spec: Any, paths: int, seed: int, blocks: int | None, target: Path,
     if target.exists() and any(target.iterdir()):
         raise OutputError(f"{target} exists and is not empty; choose an empty folder")
     started = time.perf_counter()
-    df = screen_paths(spec, paths=paths, seed=seed, blocks=blocks)
+    n = workers or os.cpu_count() or 1
+    df = screen_paths(spec, paths=paths, seed=seed, blocks=blocks, workers=n)
     target.mkdir(parents=True, exist_ok=True)
     atomic_write(file, lambda fh: df.to_parquet(fh, index=False))
-    return df, paths, 0, time.perf_counter() - started, "the vectorised screening estimate"
+    return df, paths, 0, time.perf_counter() - started, f"the vectorised screening estimate ({n} process(es))"
 
 
 def _mc_tables(summary: dict) -> list:  # type: ignore[type-arg]
@@ -227,11 +231,14 @@ def _fmt(v: float | None) -> str:
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
-def _evaluator(fast: bool, paths: int, seed: int, blocks: int | None, ex: Any) -> Any:
+def _evaluator(fast: bool, paths: int, seed: int, blocks: int | None, ex: Any,
+               workers: int | None = None) -> Any:
+    import os
+
     from defisim.montecarlo.points import EngineEvaluator, ScreenEvaluator
 
     if fast:
-        return ScreenEvaluator(paths, seed, blocks)
+        return ScreenEvaluator(paths, seed, blocks, workers=workers or os.cpu_count() or 1)
     return EngineEvaluator(paths, seed, blocks, {"executor": ex})
 
 
@@ -282,7 +289,7 @@ def sweep(
     run_seed = spec.seed if seed is None else seed
     with _failures(target):
         with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
-            result = run_sweep(spec, params, statistic, _evaluator(fast, paths, run_seed, blocks, ex),
+            result = run_sweep(spec, params, statistic, _evaluator(fast, paths, run_seed, blocks, ex, workers),
                                target, design="sobol" if sobol else "grid", sobol_samples=sobol,
                                resume=resume, progress=tick)
         written = write_sweep_outputs(result, target)
@@ -376,7 +383,7 @@ def recommend(
     run_seed = spec.seed if seed is None else seed
     with _failures(folder):
         with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
-            rec = search(spec, params, goal, _evaluator(fast, paths, run_seed, blocks, ex), folder,
+            rec = search(spec, params, goal, _evaluator(fast, paths, run_seed, blocks, ex, workers), folder,
                          given_directions=given, robust=not on_estimate, resume=resume, progress=tick)
         written = write_recommend_outputs(rec, folder)
     _print_recommendation(rec)

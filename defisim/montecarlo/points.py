@@ -81,11 +81,13 @@ class EngineEvaluator:
 @dataclass(frozen=True, slots=True)
 class ScreenEvaluator:
     """Runs a point on the vectorised screening estimate
-    (:func:`~defisim.montecarlo.screening.screen_paths`); saves ``screen.parquet``."""
+    (:func:`~defisim.montecarlo.screening.screen_paths`, chunks in ``workers`` processes);
+    saves ``screen.parquet``."""
 
     paths: int
     seed: int
     blocks: int | None = None
+    workers: int = 1
     name: str = "screen"
 
     def __call__(self, scenario: ScenarioBase, folder: Path, resume: bool,
@@ -97,7 +99,8 @@ class ScreenEvaluator:
             return pd.read_parquet(target)
         from defisim.montecarlo.screening import screen_paths
 
-        df = screen_paths(scenario, paths=self.paths, seed=self.seed, blocks=self.blocks)
+        df = screen_paths(scenario, paths=self.paths, seed=self.seed, blocks=self.blocks,
+                          workers=self.workers)
         atomic_write(target, lambda fh: df.to_parquet(fh, index=False))
         if progress is not None:
             progress(self.paths)

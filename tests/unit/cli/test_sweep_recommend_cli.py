@@ -123,3 +123,29 @@ def test_resume_refuses_a_folder_from_another_study(tiny, tmp_path) -> None:
     assert res.exit_code == 2 and "different study" in res.output, res.output
     fresh = _run("sweep", str(tiny), "-p", f"{LT}=0.81,0.83", "-n", "2", "--workers", "1", "-o", str(out), "-q")
     assert fresh.exit_code == 2 and "already holds a study" in fresh.output
+
+
+def test_sweep_and_mc_on_a_dask_cluster_match_in_process(tiny, tmp_path) -> None:
+    """The same commands with --scheduler tcp://... (a real local cluster, 2 workers) give the
+    same sweep and the same path dataset as in this process."""
+    from defisim.montecarlo.executors import open_executor
+    from defisim.montecarlo.runner import read_dataset
+
+    sweep_args = ["sweep", str(tiny), "-p", f"{LT}=0.81,0.85", "-m", "bad_debt.var95", "-n", "4", "-q"]
+    here = _run(*sweep_args, "--workers", "1", "-o", str(tmp_path / "here"))
+    assert here.exit_code == 0, here.output
+    with open_executor(scheduler="local", workers=2) as ex:
+        address = ex.cluster.scheduler_address
+        assert address.startswith("tcp://")
+        there = _run(*sweep_args, "--scheduler", address, "-o", str(tmp_path / "there"))
+        assert there.exit_code == 0, there.output
+        mc_there = _run("mc", str(tiny), "-n", "5", "--scheduler", address, "-o", str(tmp_path / "mc-there"), "-q")
+        assert mc_there.exit_code == 0, mc_there.output
+        assert "dask" in mc_there.output
+    a = json.loads((tmp_path / "here" / "sweep.json").read_text())
+    b = json.loads((tmp_path / "there" / "sweep.json").read_text())
+    assert a["points"] == b["points"] and a["tornado"] == b["tornado"]
+    mc_here = _run("mc", str(tiny), "-n", "5", "--workers", "1", "-o", str(tmp_path / "mc-here"), "-q")
+    assert mc_here.exit_code == 0, mc_here.output
+    cols = [c for c in read_dataset(tmp_path / "mc-here").columns if c != "run_seconds"]
+    assert read_dataset(tmp_path / "mc-here")[cols].equals(read_dataset(tmp_path / "mc-there")[cols])
