@@ -103,7 +103,7 @@ def _failures(target: Path) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         err_console.print(f"[bold red]interrupted[/]: finished paths are saved in {target}; run the "
-                          "same command with --resume to continue", highlight=False)
+                          f"same command with --out {target} --resume to continue", highlight=False)
         raise typer.Exit(130) from None
     except ScenarioError as exc:
         scenario_problem(exc)
@@ -164,17 +164,29 @@ def _screen(spec: Any, paths: int, seed: int, blocks: int | None, target: Path,
             resume: bool, workers: int | None) -> tuple[Any, int, int, float, str]:
     """``mc --fast``: the screening estimate (chunks of paths in ``workers`` processes, default
     one per CPU), saved as ``screen.parquet`` in ``target``."""
+    import json
     import os
     import time
 
     import pandas as pd
 
     from defisim.errors import OutputError
-    from defisim.montecarlo.dataset import atomic_write
+    from defisim.montecarlo.dataset import (
+        ResultsMismatchError,
+        atomic_write,
+        atomic_write_json,
+    )
     from defisim.montecarlo.screening import screen_paths
+    from defisim.simulate import package_version
 
-    file = target / "screen.parquet"
-    if file.exists() and resume:
+    file, manifest = target / "screen.parquet", target / "screen.json"
+    wanted = {"kind": "screen", "scenario_digest": spec.digest(), "seed": seed, "paths": paths,
+              "blocks": blocks or spec.chain.blocks, "version": package_version()}
+    if resume and file.exists() and manifest.exists():
+        found = json.loads(manifest.read_text(encoding="utf-8"))
+        for key, value in wanted.items():
+            if found.get(key) != value:
+                raise ResultsMismatchError(target, key, found.get(key), value, "screening run")
         return pd.read_parquet(file), 0, paths, 0.0, "the screening estimate (reused)"
     if target.exists() and any(target.iterdir()):
         raise OutputError(f"{target} exists and is not empty; choose an empty folder")
@@ -183,6 +195,7 @@ def _screen(spec: Any, paths: int, seed: int, blocks: int | None, target: Path,
     df = screen_paths(spec, paths=paths, seed=seed, blocks=blocks, workers=n)
     target.mkdir(parents=True, exist_ok=True)
     atomic_write(file, lambda fh: df.to_parquet(fh, index=False))
+    atomic_write_json(manifest, wanted)
     return df, paths, 0, time.perf_counter() - started, f"the vectorised screening estimate ({n} process(es))"
 
 
@@ -398,6 +411,9 @@ def _print_recommendation(rec: Any) -> None:
 
     for w in rec.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if rec.chosen is not None:
+        for w in dict.fromkeys(w for e in rec.chosen.result.estimates.values() for w in e.warnings):
+            err_console.print(f"[yellow]warning:[/] at the chosen point: {w}", highlight=False)
     rows = ([("chosen", rec.chosen)] if rec.chosen else []) + [("neighbour", n) for n in rec.neighbours]
     table = Table(title=f"target: {rec.target} (judged on {'95 % interval ends' if rec.robust else 'estimates'}; "
                   f"search: {rec.search})", title_justify="left")

@@ -19,14 +19,14 @@ the mean; Wilson for ``p_positive``; none for ``max``). For VaR it also attaches
 peaks-over-threshold tail quantile with its profile-likelihood interval, when the sample
 supports a fit (:func:`~defisim.montecarlo.report.tail_summary`).
 
-A **target** is a comparison of statistics with numbers, joined by ``and``/``or``:
+A **target** is a comparison of statistics with numbers, joined by ``and``/``or`` (``and``
+binds first; no parentheses):
 ``"bad_debt.var99 < 1e6"``, ``"aave.bad_debt.es99 <= 2.5e6 and liquidations.mean < 400"``.
 :func:`parse_target` checks the syntax and every name before any path runs.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -121,7 +121,11 @@ def parse_statistic(text: str, protocols: Sequence[str] | None = None) -> Statis
                              f"(protocols: {', '.join(protocols) or 'none'})")
     level = None
     if (m := _LEVEL_STAT.match(stat)) is not None:
-        level = float("0." + m.group(2))
+        digits = m.group(2)
+        level = float("0." + digits)
+        if (digits.endswith("0") and len(digits) > 2) or not 0.5 <= level < 1.0:
+            raise ObjectiveError(text, f"{parts[-1]!r}: the digits after '0.' of a level from 0.5 "
+                                 "to below 1, without trailing zeros (var95, var99, es999, var9999)")
     elif stat not in _SIMPLE_STATS:
         raise ObjectiveError(text, f"unknown statistic {parts[-1]!r} (known: "
                              f"{', '.join(_SIMPLE_STATS)}, p_insolvency, varNN, esNN as in var99, es999)")
@@ -142,11 +146,12 @@ class Estimate:
     n: int
     method: str
     tail: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"statistic": self.statistic, "value": self.value, "lower": self.lower,
                 "upper": self.upper, "ci": CI, "n": self.n, "method": self.method,
-                "tail": self.tail}
+                "tail": self.tail, "warnings": list(self.warnings)}
 
 
 def estimate(stat: Statistic, df: pd.DataFrame, *, rng_seed: int = 0) -> Estimate:
@@ -160,17 +165,18 @@ def estimate(stat: Statistic, df: pd.DataFrame, *, rng_seed: int = 0) -> Estimat
         raise ObjectiveError(stat.name, "the dataset has no paths")
     rng = np.random.default_rng(np.random.SeedSequence(int(rng_seed)))
     if stat.level is not None:
-        lv = describe(x, (stat.level,), quantiles=(), rng=rng, n_boot=N_BOOT, ci=CI).levels[0]
+        summary = describe(x, (stat.level,), quantiles=(), rng=rng, n_boot=N_BOOT, ci=CI)
+        lv = summary.levels[0]
         value, ci = (lv.var, lv.var_ci) if stat.stat.startswith("var") else (lv.es, lv.es_ci)
         tail = None
         if stat.stat.startswith("var"):
-            summary = tail_summary(x, (stat.level,))
-            tail = summary if not summary.get("available") else {
-                "available": True, "threshold": summary["threshold"], "shape": summary["shape"],
-                "shape_ci": summary["shape_ci"], "n_exceed": summary["n_exceed"],
-                "quantile": summary["quantiles"][0], "warnings": summary["warnings"]}
+            fit = tail_summary(x, (stat.level,))
+            tail = fit if not fit.get("available") else {
+                "available": True, "threshold": fit["threshold"], "shape": fit["shape"],
+                "shape_ci": fit["shape_ci"], "n_exceed": fit["n_exceed"],
+                "quantile": fit["quantiles"][0], "warnings": fit["warnings"]}
         lo, hi = ci if ci is not None else (None, None)
-        return Estimate(stat.name, float(value), lo, hi, n, "bootstrap", tail)
+        return Estimate(stat.name, float(value), lo, hi, n, "bootstrap", tail, summary.warnings)
     if stat.stat == "mean":
         mean = float(x.mean())
         if n < 2:
@@ -196,7 +202,7 @@ def estimate(stat: Statistic, df: pd.DataFrame, *, rng_seed: int = 0) -> Estimat
 
 # --- targets --------------------------------------------------------------------------------
 
-_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_OP_RE = r"<=|>=|<|>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,74 +252,67 @@ class Target:
         return any(all(c.holds(value(c)) for c in group) for group in self.groups)
 
 
+_NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NAME = r"[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*"
+_CLAUSE = re.compile(rf"^\s*(?:(?P<stat>{_NAME})\s*(?P<op>{_OP_RE})\s*(?P<num>{_NUMBER})"
+                     rf"|(?P<num2>{_NUMBER})\s*(?P<op2>{_OP_RE})\s*(?P<stat2>{_NAME}))\s*$")
+
+
 def parse_target(text: str, protocols: Sequence[str] | None = None) -> Target:
-    """Parse a target (module docstring); :class:`ObjectiveError` names what is wrong."""
+    """Parse a target (module docstring); :class:`ObjectiveError` names what is wrong.
+
+    Grammar: ``clause (and clause)* (or clause (and clause)*)*`` with ``clause`` =
+    ``STATISTIC OP NUMBER`` or ``NUMBER OP STATISTIC``, ``OP`` one of ``< <= > >=``; no
+    parentheses (``and`` binds tighter than ``or``). Protocol names may contain ``-``.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ObjectiveError(str(text), "empty target; write e.g. 'bad_debt.var99 < 1e6'")
-    try:
-        tree = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as exc:
-        raise ObjectiveError(text, f"does not parse ({exc.msg} at column {exc.offset}); write "
-                             "comparisons such as 'bad_debt.var99 < 1e6' joined by and/or") from None
-    groups = _or_groups(tree, text, protocols)
-    return Target(text.strip(), groups)
+    if any(c in text for c in "()"):
+        raise ObjectiveError(text, "no parentheses: write clauses joined by 'and' / 'or' "
+                             "('and' binds first)")
+    groups = []
+    for alternative in re.split(r"\s+or\s+", text.strip()):
+        groups.append(tuple(_clause(part, text, protocols)
+                            for part in re.split(r"\s+and\s+", alternative)))
+    return Target(text.strip(), tuple(groups))
 
 
-def _or_groups(node: ast.AST, text: str, protocols: Sequence[str] | None) -> tuple[tuple[Clause, ...], ...]:
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-        return tuple(g for v in node.values for g in _or_groups(v, text, protocols))
-    return (_and_group(node, text, protocols),)
-
-
-def _and_group(node: ast.AST, text: str, protocols: Sequence[str] | None) -> tuple[Clause, ...]:
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
-        out: list[Clause] = []
-        for v in node.values:
-            if isinstance(v, ast.BoolOp) and isinstance(v.op, ast.Or):
-                raise ObjectiveError(text, "put 'or' outside 'and' groups (no parentheses around or)")
-            out.extend(_and_group(v, text, protocols))
-        return tuple(out)
-    return (_clause(node, text, protocols),)
-
-
-def _clause(node: ast.AST, text: str, protocols: Sequence[str] | None) -> Clause:
-    if not isinstance(node, ast.Compare) or len(node.ops) != 1:
-        raise ObjectiveError(text, f"{_src(text, node)!r} is not one comparison STATISTIC < NUMBER")
-    op = _OPS.get(type(node.ops[0]))
-    if op is None:
-        raise ObjectiveError(text, "use <, <=, > or >= in a target")
-    left, right = node.left, node.comparators[0]
-    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-    if _number(right) is None and _number(left) is not None:
-        left, right, op = right, left, flipped[op]
-    bound = _number(right)
-    if bound is None:
-        raise ObjectiveError(text, f"{_src(text, right)!r} is not a number; compare a statistic "
-                             "with a number")
-    name = _dotted(left)
-    if name is None:
-        raise ObjectiveError(text, f"{_src(text, left)!r} is not a statistic such as bad_debt.var99")
+def _clause(part: str, text: str, protocols: Sequence[str] | None) -> Clause:
+    m = _CLAUSE.match(part)
+    if m is None:
+        raise ObjectiveError(text, _clause_problem(part))
+    if m.group("stat") is not None:
+        name, op, number = m.group("stat"), m.group("op"), m.group("num")
+    else:
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        name, op, number = m.group("stat2"), flipped[m.group("op2")], m.group("num2")
+    bound = float(number.replace("_", ""))
+    if not math.isfinite(bound):
+        raise ObjectiveError(text, f"{number!r} is not a finite number")
     return Clause(parse_statistic(name, protocols), op, bound)
 
 
-def _number(node: ast.AST) -> float | None:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _number(node.operand)
-        return None if inner is None else -inner
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool) and math.isfinite(node.value):
-        return float(node.value)
-    return None
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
-        return None if head is None else f"{head}.{node.attr}"
-    return None
-
-
-def _src(text: str, node: ast.AST) -> str:
-    return ast.get_source_segment(text.strip(), node) or ast.dump(node)
+def _clause_problem(part: str) -> str:
+    """Why ``part`` is not ``STATISTIC OP NUMBER``, as precisely as can be told."""
+    part = part.strip()
+    if not part:
+        return "does not parse: an empty clause next to 'and' / 'or'"
+    ops = re.findall(_OP_RE, part)
+    if not ops:
+        if "=" in part:
+            return f"{part!r}: use <, <=, > or >= in a target"
+        return f"{part!r} does not parse: expected STATISTIC < NUMBER, e.g. bad_debt.var99 < 1e6"
+    if len(ops) > 1:
+        return f"{part!r} is not one comparison STATISTIC < NUMBER"
+    left, right = (x.strip() for x in re.split(_OP_RE, part, maxsplit=1))
+    if not left or not right:
+        return f"{part!r} does not parse: a comparison needs a statistic and a number"
+    left_num, right_num = (re.fullmatch(_NUMBER, x) is not None for x in (left, right))
+    if left_num and right_num:
+        return f"{part!r}: {left!r} is not a statistic such as bad_debt.var99"
+    if not left_num and not right_num:
+        if re.fullmatch(_NAME, left):
+            return f"{part!r}: {right!r} is not a number; compare a statistic with a number"
+        return f"{part!r}: {left!r} is not a statistic such as bad_debt.var99"
+    stat = right if left_num else left
+    return f"{part!r}: {stat!r} is not a statistic such as bad_debt.var99"

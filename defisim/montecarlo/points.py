@@ -51,7 +51,7 @@ PathProgress = Callable[[int], None]
 
 def point_key(point: Mapping[str, float | int]) -> str:
     """Folder name of a point: ``p-`` and 12 hex digits of its values' digest."""
-    blob = json.dumps({k: point[k] for k in sorted(point)}, sort_keys=True).encode()
+    blob = json.dumps({k: float(point[k]) for k in sorted(point)}, sort_keys=True).encode()  # 1 == 1.0
     return "p-" + hashlib.sha256(blob).hexdigest()[:12]
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from defisim.errors import DefisimError
-from defisim.montecarlo.grid import Param, grid_points
+from defisim.montecarlo.grid import Param, apply_point, grid_points
 from defisim.montecarlo.objective import Target
 from defisim.montecarlo.points import Evaluator, PointResult, PointRunner, point_key
 from defisim.montecarlo.sweep import MAX_POINTS
@@ -137,10 +137,10 @@ def recommend(scenario: ScenarioBase, params: Sequence[Param], target: Target,
         "directions": dirs, "paths": evaluator.paths, "seed": evaluator.seed,
         "blocks": evaluator.blocks, "engine": evaluator.name,
     }
+    for point in grid_points(params):  # every value accepted before anything is written
+        apply_point(scenario, params, point)
     runner = PointRunner(scenario, params, target.statistics, evaluator, out_dir, study,
                          resume=resume, progress=progress)
-    for point in grid_points(params):  # every value must be accepted before anything runs
-        runner.scenario_at(point)
     evaluated: dict[str, Evaluated] = {}
 
     def judge(point: dict[str, float | int]) -> Evaluated:

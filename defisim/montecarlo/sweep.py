@@ -10,9 +10,15 @@ Points evaluated (each a Monte Carlo batch with the same run seed, see
   one-at-a-time points of the tornado (each parameter at its lowest and highest value, the
   others at the scenario's own value, or mid-range when the scenario leaves it unset).
   Sobol indices are the exact indices of the grid (:func:`~defisim.montecarlo.sensitivity.sobol_grid`).
-- ``design="sobol"`` with ``sobol_samples=n``: the ``n·(d+2)`` points of a Saltelli design
-  over each parameter's ``[lowest, highest]`` range (whole-number parameters rounded), then
-  the tornado points; indices by :func:`~defisim.montecarlo.sensitivity.sobol_sampled`.
+- ``design="sobol"`` with ``sobol_samples=n``: the ``n·(d+2)`` points of a Saltelli design,
+  each parameter uniform on its grid values (a uniform draw picks one of the values, so steps,
+  lists and whole numbers are respected), then the tornado points; indices by
+  :func:`~defisim.montecarlo.sensitivity.sobol_sampled`.
+
+The tornado's baseline is the scenario's own value of each parameter when it lies in the
+swept range, else the nearest grid value; if the scenario refuses a one-at-a-time point the
+sweep runs without a tornado and says why (``tornado_reason``). Every point is validated
+before anything is written.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from defisim.errors import DefisimError
-from defisim.montecarlo.grid import Param, grid_points
+from defisim.montecarlo.grid import GridError, Param, apply_point, grid_points
 from defisim.montecarlo.objective import Statistic
 from defisim.montecarlo.points import Evaluator, PointResult, PointRunner
 from defisim.montecarlo.sensitivity import (
@@ -62,6 +68,7 @@ class SweepResult:
     paths: int
     seed: int
     engine: str
+    tornado_reason: str | None = None
 
     def values(self) -> np.ndarray:
         """The statistic's value at each design point, in order."""
@@ -75,14 +82,22 @@ class SweepResult:
             "points": [p.as_dict() for p in self.points],
             "tornado": [b.as_dict() for b in self.tornado],
             "sobol": None if self.sobol is None else self.sobol.as_dict(),
-            "sobol_reason": self.sobol_reason,
+            "sobol_reason": self.sobol_reason, "tornado_reason": self.tornado_reason,
         }
 
 
 def baseline_point(params: Sequence[Param]) -> dict[str, float | int]:
-    """Each parameter at the scenario's value, or at its middle grid value if unset."""
-    return {p.path: p.baseline if p.baseline is not None else p.values[len(p.values) // 2]
-            for p in params}
+    """Each parameter at the scenario's value if it lies in the swept range, else at the grid
+    value nearest to it (the middle grid value if the scenario leaves it unset)."""
+    out: dict[str, float | int] = {}
+    for p in params:
+        if p.baseline is None:
+            out[p.path] = sorted(p.values)[len(p.values) // 2]
+        elif p.low <= p.baseline <= p.high:
+            out[p.path] = p.baseline
+        else:
+            out[p.path] = min(p.values, key=lambda v: abs(float(v) - float(p.baseline)))
+    return out
 
 
 def oat_points(params: Sequence[Param]) -> list[dict[str, float | int]]:
@@ -107,15 +122,19 @@ def plan_points(params: Sequence[Param], design: str = "grid", sobol_samples: in
     if design == "sobol":
         if sobol_samples is None:
             raise DefisimError("design 'sobol' needs sobol_samples")
-        rows = saltelli_design([(float(p.low), float(p.high)) for p in params], sobol_samples, seed)
-        return [{p.path: _cast(p, v) for p, v in zip(params, row)} for row in rows]
+        n = sobol_samples * (len(params) + 2)
+        if n > MAX_POINTS:
+            raise DefisimError(f"--sobol {sobol_samples} gives {n:,} points (at most {MAX_POINTS:,})")
+        rows = saltelli_design([(0.0, 1.0)] * len(params), sobol_samples, seed)
+        return [{p.path: _grid_value(p, u) for p, u in zip(params, row)} for row in rows]
     raise DefisimError(f"unknown design {design!r} (grid or sobol)")
 
 
-def _cast(p: Param, v: float) -> float | int:
-    if all(isinstance(x, int) for x in p.values):
-        return round(v)
-    return float(v)
+def _grid_value(p: Param, u: float) -> float | int:
+    """The grid value a uniform ``u`` in [0, 1) picks: each of the parameter's values with
+    equal probability (so steps, lists, whole numbers and basis points are respected)."""
+    k = len(p.values)
+    return p.values[min(k - 1, int(u * k))]
 
 
 def run_sweep(scenario: ScenarioBase, params: Sequence[Param], statistic: Statistic,
@@ -135,20 +154,26 @@ def run_sweep(scenario: ScenarioBase, params: Sequence[Param], statistic: Statis
         "design": design, "sobol_samples": sobol_samples, "paths": evaluator.paths,
         "seed": evaluator.seed, "blocks": evaluator.blocks, "engine": evaluator.name,
     }
+    for point in {tuple(sorted(p.items())): p for p in design_points}.values():
+        apply_point(scenario, params, point)  # every design point valid before anything is written
+    tornado_reason = None
+    try:
+        for point in extra:
+            apply_point(scenario, params, point)
+    except GridError as exc:
+        extra, tornado_reason = [], f"no tornado: a one-at-a-time point is refused ({exc.problem})"
     runner = PointRunner(scenario, params, (statistic,), evaluator, out_dir, study,
                          resume=resume, progress=progress)
-    unique = {tuple(sorted(p.items())): p for p in design_points + extra}
-    for p in unique.values():  # validate every point before running any
-        runner.scenario_at(p)
-    runner.expect(len(unique))
+    runner.expect(len({tuple(sorted(p.items())) for p in design_points + extra}))
     results = [runner.evaluate(p) for p in design_points]
     base = baseline_point(params)
-    y_base = runner.evaluate(base).estimates[statistic.name].value
     bars = []
-    for p in params:
-        lo = runner.evaluate({**base, p.path: p.low}).estimates[statistic.name].value
-        hi = runner.evaluate({**base, p.path: p.high}).estimates[statistic.name].value
-        bars.append(TornadoBar(p.path, float(p.low), float(p.high), lo, hi, y_base))
+    if extra:
+        y_base = runner.evaluate(base).estimates[statistic.name].value
+        for p in params:
+            lo = runner.evaluate({**base, p.path: p.low}).estimates[statistic.name].value
+            hi = runner.evaluate({**base, p.path: p.high}).estimates[statistic.name].value
+            bars.append(TornadoBar(p.path, float(p.low), float(p.high), lo, hi, y_base))
     y = np.array([r.estimates[statistic.name].value for r in results])
     sobol, reason = None, None
     try:
@@ -160,4 +185,4 @@ def run_sweep(scenario: ScenarioBase, params: Sequence[Param], statistic: Statis
         reason = str(exc)
     return SweepResult(statistic.name, tuple(params), design, tuple(results), base,
                        tuple(tornado(bars)), sobol, reason, evaluator.paths, evaluator.seed,
-                       evaluator.name)
+                       evaluator.name, tornado_reason)

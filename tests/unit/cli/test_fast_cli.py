@@ -46,6 +46,12 @@ def test_mc_fast_writes_the_screens_rows_and_a_summary(small, tmp_path) -> None:
     pd.testing.assert_frame_equal(got, want)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["paths"] == 30 and "aave" in summary["protocols"]
+    again = runner.invoke(app, ["mc", str(path), "-n", "30", "--seed", "4", "--fast", "-o", str(out),
+                                "-q", "--resume"])
+    assert again.exit_code == 0 and "reused" in " ".join(again.output.split()), again.output
+    other = runner.invoke(app, ["mc", str(path), "-n", "31", "--seed", "4", "--fast", "-o", str(out),
+                                "-q", "--resume"])
+    assert other.exit_code == 2 and "paths" in " ".join(other.output.split()), other.output
 
 
 def test_sweep_fast_matches_the_screen_at_each_point(small, tmp_path) -> None:

@@ -96,13 +96,22 @@ def test_targets_parse_into_or_of_and_groups() -> None:
 @pytest.mark.parametrize(("text", "problem"), [
     ("", "empty target"), ("bad_debt.var99 <", "does not parse"), ("bad_debt.var99 == 1", "use <"),
     ("bad_debt.var99 < abc", "not a number"), ("1 < 2", "not a statistic"),
-    ("0 < bad_debt.var99 < 5", "not one comparison"), ("bad_debt.var99 < 1 and (x.mean < 1 or y.mean < 2)", "or"),
+    ("0 < bad_debt.var99 < 5", "not one comparison"), ("bad_debt.var99 < 1 and (x.mean < 1 or y.mean < 2)", "no parentheses"),
+    ("bad_debt.var99 < 1e6 +", r"'1e6 \+' is not a number"), ("bad_debt.var99 < 1 and", "not a number"),
+    ("bad_debt.var100 < 1", "without trailing zeros"), ("bad_debt.var00 < 1", "from 0.5"),
     ("foo.var99 < 1", "unknown metric"), ("bad_debt.var99 < True", "not a number"),
-    ("__import__('os').system('x') < 1", "not a statistic"),
+    ("__import__('os').system('x') < 1", "no parentheses"), ("os.system < 1", "unknown metric"),
 ])
 def test_bad_targets_are_refused(text: str, problem: str) -> None:
     with pytest.raises(ObjectiveError, match=problem):
         parse_target(text, PROTOCOLS)
+
+
+def test_protocol_names_may_contain_hyphens() -> None:
+    t = parse_target("aave-v3.bad_debt.var99 < 1e6 and 2e5 >= sai-era.bad_debt.mean",
+                     ["aave-v3", "sai-era"])
+    assert [c.text for c in t.groups[0]] == ["aave-v3.bad_debt_usd.var99 < 1e+06",
+                                             "sai-era.bad_debt_usd.mean <= 200000"]
 
 
 def test_robust_check_uses_the_least_favourable_interval_end(df) -> None:

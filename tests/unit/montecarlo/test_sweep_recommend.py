@@ -220,3 +220,36 @@ def test_directions(default_spec, tmp_path) -> None:
     params = bind(default_spec, [parse_param("chain.gas_limit=1000000,2000000")])
     with pytest.raises(DirectionError, match="--maximize chain.gas_limit"):
         recommend(default_spec, params, parse_target("bad_debt.max < 1"), Formula(), tmp_path / "r")
+
+
+def test_sobol_design_uses_grid_values_uniformly(default_spec) -> None:
+    from defisim.montecarlo.sweep import plan_points
+
+    params = bind(default_spec, [parse_param(f"{LT}=0.80:0.86:0.01"),
+                                 parse_param("protocols.aave.treasury_every_blocks=10:30:10")])
+    points = plan_points(params, "sobol", 256, seed=3)
+    assert len(points) == 256 * 4
+    lts = [p[LT] for p in points]
+    assert set(lts) == set(params[0].values)  # basis points and the step respected
+    counts = np.bincount([params[1].values.index(p["protocols.aave.treasury_every_blocks"]) for p in points])
+    assert counts.min() > 0.8 * counts.max()  # each value about equally likely (ends too)
+
+
+def test_baseline_outside_the_range_falls_back_to_the_nearest_value(default_spec) -> None:
+    from defisim.montecarlo.sweep import baseline_point
+
+    params = bind(default_spec, [parse_param("protocols.aave.reserves.WETH.ltv=0.80,0.81"),
+                                 parse_param(f"{LT}=0.87,0.90")])
+    assert baseline_point(params) == {"protocols.aave.reserves.WETH.ltv": 0.8, LT: 0.87}
+
+
+def test_a_refused_point_writes_nothing(default_spec, tmp_path) -> None:
+    from defisim.montecarlo.grid import GridError
+
+    params = bind(default_spec, [parse_param(f"{LT}=0.5,0.85")])
+    with pytest.raises(GridError):
+        run_sweep(default_spec, params, parse_statistic("bad_debt.mean"), Formula(), tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(GridError):
+        recommend(default_spec, params, parse_target("bad_debt.max < 1"), Formula(), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
