@@ -326,13 +326,16 @@ def _print_sweep(result: Any) -> None:
             table.add_row(*(f"{r.point[p.path]:g}" for p in result.params), _fmt(e.value),
                           "—" if e.lower is None else f"[{_fmt(e.lower)}, {_fmt(e.upper)}]")
         console.print(table)
+    if not result.tornado:
+        console.print(result.tornado_reason or "no tornado", highlight=False)
     tornado = Table(title="tornado (one at a time, others at the scenario's value)", title_justify="left")
     for col in ("parameter", "low → value", "high → value", "swing"):
         tornado.add_column(col, justify="left" if col == "parameter" else "right")
     for b in result.tornado:
         tornado.add_row(b.param, f"{b.low:g} → {_fmt(b.y_low)}", f"{b.high:g} → {_fmt(b.y_high)}",
                         _fmt(b.swing))
-    console.print(tornado)
+    if result.tornado:
+        console.print(tornado)
     if result.sobol is None:
         console.print(f"Sobol indices: none ({result.sobol_reason})", highlight=False)
         return

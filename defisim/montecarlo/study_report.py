@@ -7,7 +7,8 @@ Sweep (:func:`write_sweep_outputs`), in ``out_dir``:
 - ``points.csv``: one row per design point: parameter values, value, lower, upper;
 - ``plots/response.png``: the statistic against each parameter (one parameter: a line with
   its interval band; two: a heat map; more: one panel per parameter through the baseline);
-- ``plots/tornado.png`` and, when indices exist, ``plots/sobol.png``.
+- ``plots/tornado.png`` (unless the tornado was skipped) and, when indices exist,
+  ``plots/sobol.png``.
 
 Recommendation (:func:`write_recommend_outputs`): ``recommend.json`` and
 ``plots/recommend.png`` (each target statistic against the first parameter at the evaluated
@@ -52,7 +53,8 @@ def write_sweep_outputs(result: SweepResult, out_dir: str | Path) -> list[Path]:
     plots = out / PLOTS_DIR
     plots.mkdir(exist_ok=True)
     written.append(save_figure(plots / "response.png", _response, result))
-    written.append(save_figure(plots / "tornado.png", _tornado, result))
+    if result.tornado:
+        written.append(save_figure(plots / "tornado.png", _tornado, result))
     if result.sobol is not None:
         written.append(save_figure(plots / "sobol.png", _sobol, result))
     return written
