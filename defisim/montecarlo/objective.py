@@ -14,8 +14,9 @@ A **statistic** is written ``[PROTOCOL.]METRIC.STAT``:
   :mod:`~defisim.montecarlo.riskstats`).
 
 :func:`estimate` gives the value and a 95 % interval (percentile bootstrap for VaR, ES,
-median and std, seeded, so the same dataset gives the same interval; a normal interval for
-the mean; Wilson for ``p_positive``; none for ``max``). For VaR it also attaches the
+mean, median and std, seeded, so the same dataset gives the same interval, and never outside
+the values the paths took — a normal interval for the mean of mostly-zero bad debt would reach
+below zero; Wilson for ``p_positive``; none for ``max``). For VaR it also attaches the
 peaks-over-threshold tail quantile with its profile-likelihood interval, when the sample
 supports a fit (:func:`~defisim.montecarlo.report.tail_summary`).
 
@@ -34,7 +35,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats as sps
 
 from defisim.errors import DefisimError
 from defisim.montecarlo.dataset import METRICS
@@ -177,20 +177,15 @@ def estimate(stat: Statistic, df: pd.DataFrame, *, rng_seed: int = 0) -> Estimat
                 "quantile": fit["quantiles"][0], "warnings": fit["warnings"]}
         lo, hi = ci if ci is not None else (None, None)
         return Estimate(stat.name, float(value), lo, hi, n, "bootstrap", tail, summary.warnings)
-    if stat.stat == "mean":
-        mean = float(x.mean())
-        if n < 2:
-            return Estimate(stat.name, mean, None, None, n, "normal")
-        half = float(sps.norm.ppf(0.5 + CI / 2)) * float(x.std(ddof=1)) / math.sqrt(n)
-        return Estimate(stat.name, mean, mean - half, mean + half, n, "normal")
     if stat.stat == "p_positive":
         summary = describe(x, (), quantiles=(), ci=CI)
         lo, hi = summary.p_positive_ci
         return Estimate(stat.name, summary.p_positive, lo, hi, n, "wilson")
     if stat.stat == "max":
         return Estimate(stat.name, float(x.max()), None, None, n, "none")
-    fn = np.median if stat.stat == "median" else (lambda a, axis=None: np.std(a, axis=axis, ddof=1))
-    value = float(fn(x)) if (stat.stat == "median" or n > 1) else 0.0
+    fn = {"mean": np.mean, "median": np.median,
+          "std": lambda a: np.std(a, ddof=1)}[stat.stat]
+    value = float(fn(x)) if (stat.stat != "std" or n > 1) else 0.0
     if n < 2:
         return Estimate(stat.name, value, None, None, n, "bootstrap")
     boots = np.empty(N_BOOT)

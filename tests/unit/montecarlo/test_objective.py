@@ -123,3 +123,12 @@ def test_robust_check_uses_the_least_favourable_interval_end(df) -> None:
     assert not t.check({stat.name: e}, robust=True)
     low = parse_target(f"bad_debt.var99 > {(e.value + e.lower) / 2!r}")
     assert low.check({stat.name: e}, robust=False) and not low.check({stat.name: e}, robust=True)
+
+
+def test_mean_interval_stays_within_the_values_taken() -> None:
+    x = np.zeros(16)
+    x[3] = 60_000.0  # one bad path among 16: a normal interval would reach below zero
+    df = pd.DataFrame({"path": range(16), "path_seed": range(16), "aave.bad_debt_usd": x})
+    e = estimate(parse_statistic("aave.bad_debt.mean"), df, rng_seed=2)
+    assert e.value == pytest.approx(3750.0)
+    assert 0.0 <= e.lower < e.value < e.upper <= 60_000.0
