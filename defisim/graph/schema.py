@@ -299,13 +299,10 @@ class GraphFile(_Strict):
 
 def read_graph_file(path: str | Path) -> GraphFile:
     """Read and validate a graph file; :class:`GraphFileError` lists every problem."""
+    from defisim.scenario.loader import read_input_file
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GraphFileError([("", f"file not found: {p}")], source=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GraphFileError([("", f"cannot read {p}: {exc}")], source=str(p)) from None
+    text = read_input_file(p, GraphFileError)
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as exc:

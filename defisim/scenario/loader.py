@@ -16,15 +16,22 @@ from defisim.scenario import registry
 from defisim.scenario.models import ScenarioBase, TokenSpec, scenario_model
 
 
+def read_input_file(path: str | Path, error: type[ScenarioError] = ScenarioError) -> str:
+    """The UTF-8 text of an input file (scenario, graph file); a missing or unreadable file
+    raises ``error`` (a :class:`ScenarioError` subclass) naming the file."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error([("", f"file not found: {p}")], source=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error([("", f"cannot read {p}: {exc}")], source=str(p)) from None
+
+
 def load_scenario(path: str | Path) -> ScenarioBase:
     """Read, validate and cross-check a scenario file; ScenarioError lists every problem."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([("", f"file not found: {p}")], source=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([("", f"cannot read {p}: {exc}")], source=str(p)) from None
+    text = read_input_file(p)
     data = _parse(text, p)
     return scenario_from_dict(data, source=str(p))
 
