@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +35,7 @@ from defisim.montecarlo.executors import (
     parse_scheduler,
 )
 from defisim.montecarlo.runner import WorkerCrashedError, read_dataset, run_paths
+from defisim.montecarlo.seeding import path_seed
 
 distributed = pytest.importorskip("distributed")
 
@@ -219,7 +221,10 @@ def test_a_path_error_on_dask_is_the_paths_own(cluster, scenario, tmp_path, monk
             pytest.raises(defisim.DefisimError, match="JSON round trip") as err:
         run_paths(scenario, paths=3, seed=SEED, out_dir=tmp_path / "x", executor=ex)
     assert not isinstance(err.value, WorkerCrashedError)
-    assert "while running path 0 " in "".join(err.value.__notes__)
+    # every path fails; which one the parent hears first depends on the workers' timing
+    note = re.search(r"while running path (\d+) \(path_seed (\d+)\)", "".join(err.value.__notes__))
+    assert note is not None and int(note.group(1)) in range(3)
+    assert int(note.group(2)) == path_seed(SEED, int(note.group(1)))
     assert existing_paths(tmp_path / "x") == set()
 
 
