@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -11,7 +13,7 @@ from rich.console import Console
 from defisim.errors import DefisimError, ScenarioError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "console", "default_scenario", "err_console", "fail",
-           "free_dir", "load", "scenario_problem"]
+           "free_dir", "load", "progress_bar", "scenario_problem"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -65,3 +67,31 @@ def free_dir(base: Path) -> Path:
     while Path(f"{base}-{i}").exists():
         i += 1
     return Path(f"{base}-{i}")
+
+
+@contextmanager
+def progress_bar(label: str, unit: str, quiet: bool) -> Iterator[Callable[[int, int | None], None]]:
+    """A progress bar on stderr counting ``unit`` (blocks, paths); yields ``tick(done, total)``.
+
+    ``total`` may change between ticks (a batch learns its size late) or be ``None`` (unknown).
+    With ``quiet`` nothing is drawn.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn(),
+                   console=err_console, disable=quiet, transient=False)
+    with bar:
+        task = bar.add_task(label, total=None)
+
+        def tick(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield tick

@@ -16,6 +16,7 @@ from defisim.cli.common import (
     console,
     default_scenario,
     err_console,
+    progress_bar,
 )
 from defisim.cli.common import fail as _fail
 from defisim.cli.common import free_dir as _free_dir
@@ -42,15 +43,6 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Run a scenario: progress bar, summary table, and results written to an output folder."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from defisim.report import write_results
     from defisim.simulate import simulate
 
@@ -61,21 +53,15 @@ def run(
     target = out if out is not None else _free_dir(Path("runs") / spec.name)
     if out is not None and not overwrite and out.exists() and any(out.iterdir()):
         _fail(f"output folder {out} exists and is not empty; pass --overwrite to replace it")
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("blocks"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=False,
-    )
     try:
-        with progress:
-            task = progress.add_task(spec.name, total=n_blocks)
+        with progress_bar(spec.name, "blocks", quiet) as tick:
             step = max(1, n_blocks // 200)
 
-            def tick(block: int) -> None:
+            def on_block(block: int) -> None:
                 if block % step == 0 or block == n_blocks:
-                    progress.update(task, completed=block)
+                    tick(block, n_blocks)
 
-            result = simulate(spec, seed=seed, blocks=n_blocks, on_block=tick)
+            result = simulate(spec, seed=seed, blocks=n_blocks, on_block=on_block)
         for table in summary_tables(result):
             console.print(table)
         if (path := distress_table(result)) is not None:

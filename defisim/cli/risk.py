@@ -8,7 +8,7 @@ the same command with ``--resume`` continues).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +22,7 @@ from defisim.cli.common import (
     fail,
     free_dir,
     load,
+    progress_bar,
     scenario_problem,
 )
 from defisim.errors import DefisimError, InvariantViolation, ScenarioError
@@ -72,29 +73,6 @@ def _executor(workers: int | None, scheduler: str | None, fast: bool) -> Iterato
 
 
 @contextmanager
-def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("paths"), TimeElapsedColumn(), TimeRemainingColumn(),
-                   console=err_console, disable=quiet, transient=False)
-    with bar:
-        task = bar.add_task(label, total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield tick
-
-
-@contextmanager
 def _failures(target: Path) -> Iterator[None]:
     """Turn the library's errors into messages and exit codes."""
     from defisim.montecarlo.runner import WorkerCrashedError
@@ -141,7 +119,7 @@ def mc(
     target = out if out is not None else (base if resume else free_dir(base))
     run_seed = spec.seed if seed is None else seed
     with _failures(target):
-        with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
+        with _executor(workers, scheduler, fast) as ex, progress_bar(spec.name, "paths", quiet) as tick:
             if fast:
                 df, ran, skipped, seconds, where = _screen(spec, paths, run_seed, blocks, target, resume,
                                                            workers)
@@ -301,7 +279,7 @@ def sweep(
     target = out if out is not None else (base if resume else free_dir(base))
     run_seed = spec.seed if seed is None else seed
     with _failures(target):
-        with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
+        with _executor(workers, scheduler, fast) as ex, progress_bar(spec.name, "paths", quiet) as tick:
             result = run_sweep(spec, params, statistic, _evaluator(fast, paths, run_seed, blocks, ex, workers),
                                target, design="sobol" if sobol else "grid", sobol_samples=sobol,
                                resume=resume, progress=tick)
@@ -398,7 +376,7 @@ def recommend(
     folder = out if out is not None else (base if resume else free_dir(base))
     run_seed = spec.seed if seed is None else seed
     with _failures(folder):
-        with _executor(workers, scheduler, fast) as ex, _progress(spec.name, quiet) as tick:
+        with _executor(workers, scheduler, fast) as ex, progress_bar(spec.name, "paths", quiet) as tick:
             rec = search(spec, params, goal, _evaluator(fast, paths, run_seed, blocks, ex, workers), folder,
                          given_directions=given, robust=not on_estimate, resume=resume, progress=tick)
         written = write_recommend_outputs(rec, folder)

@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-import defisim
 from defisim.cli.main import app
 from defisim.montecarlo.report import summarize_dataset, write_mc_outputs
 from defisim.montecarlo.runner import read_dataset
+from tests.tiny_scenarios import tiny_default, write_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 PATHS = 24
@@ -27,24 +26,7 @@ runner = CliRunner()
 
 
 def _tiny_yaml(folder: Path) -> Path:
-    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
-    spec = defisim.with_overrides(base, {
-        "name": "mc-cli-tiny",
-        "prices": {
-            "model": "gbm",
-            "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
-                       "USDC": {"start": 1.0, "sigma": 0.0}},
-            "stress": {"at": "4m", "depth": 0.45, "over": "2m", "vol_multiplier": 2.0,
-                       "assets": ["WETH"]},
-        },
-        "chain.blocks": 60,
-        "protocols.aave.borrowers.0.count": 25,
-        "protocols.spark.borrowers.0.count": 20,
-        "protocols.aave.insurance_fund.initial": "2000 USDC",
-    })
-    path = folder / "tiny.yaml"
-    path.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
-    return path
+    return write_yaml(tiny_default("mc-cli-tiny", blocks=60, aave=25, spark=20), folder)
 
 
 @pytest.fixture(scope="module")

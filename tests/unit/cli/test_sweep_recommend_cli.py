@@ -8,11 +8,10 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-import defisim
 from defisim.cli.main import app
+from tests.tiny_scenarios import tiny_default, write_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 LT = "protocols.aave.reserves.WETH.liquidation_threshold"
@@ -21,19 +20,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
-    spec = defisim.with_overrides(base, {
-        "name": "cli-sweep-tiny",
-        "prices": {"model": "gbm",
-                   "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
-                              "USDC": {"start": 1.0, "sigma": 0.0}},
-                   "stress": {"at": "3m", "depth": 0.4, "over": "1m", "vol_multiplier": 2.0,
-                              "assets": ["WETH"]}},
-        "chain.blocks": 40, "protocols.aave.borrowers.0.count": 20,
-        "protocols.spark.borrowers.0.count": 10, "protocols.aave.insurance_fund.initial": "2000 USDC"})
-    path = tmp_path_factory.mktemp("tiny") / "tiny.yaml"
-    path.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
-    return path
+    spec = tiny_default("cli-sweep-tiny", blocks=40, aave=20, spark=10, stress_at="3m", depth=0.4, over="1m")
+    return write_yaml(spec, tmp_path_factory.mktemp("tiny"))
 
 
 class _Out:

@@ -36,6 +36,7 @@ from defisim.montecarlo.executors import (
 )
 from defisim.montecarlo.runner import WorkerCrashedError, read_dataset, run_paths
 from defisim.montecarlo.seeding import path_seed
+from tests.tiny_scenarios import tiny_default
 
 distributed = pytest.importorskip("distributed")
 
@@ -45,23 +46,8 @@ SEED = 77
 
 
 def tiny_scenario(bonus: float | None = None) -> defisim.scenario.models.ScenarioBase:
-    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
-    changes: dict[str, object] = {
-        "name": "mc-exec",
-        "prices": {
-            "model": "gbm",
-            "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
-                       "USDC": {"start": 1.0, "sigma": 0.0}},
-            "stress": {"at": "4m", "depth": 0.45, "over": "2m", "vol_multiplier": 2.0,
-                       "assets": ["WETH"]},
-        },
-        "chain.blocks": 100,
-        "protocols.aave.borrowers.0.count": 40,
-        "protocols.spark.borrowers.0.count": 30,
-    }
-    if bonus is not None:
-        changes["protocols.aave.reserves.WETH.liquidation_bonus"] = bonus
-    return defisim.with_overrides(base, changes)
+    extra = {} if bonus is None else {"protocols.aave.reserves.WETH.liquidation_bonus": bonus}
+    return tiny_default("mc-exec", blocks=100, aave=40, spark=30, insurance_fund=None, **extra)
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ from defisim.montecarlo.runner import (
     run_paths,
 )
 from defisim.montecarlo.seeding import path_seed, path_seed_sequence, path_seeds
+from tests.tiny_scenarios import tiny_default
 
 ROOT = Path(__file__).resolve().parents[3]
 PATHS = 10
@@ -49,21 +50,7 @@ SEED = 2024
 
 
 def tiny_scenario() -> defisim.scenario.models.ScenarioBase:
-    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
-    return defisim.with_overrides(base, {
-        "name": "mc-tiny",
-        "prices": {
-            "model": "gbm",
-            "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
-                       "USDC": {"start": 1.0, "sigma": 0.0}},
-            "stress": {"at": "4m", "depth": 0.45, "over": "2m", "vol_multiplier": 2.0,
-                       "assets": ["WETH"]},
-        },
-        "chain.blocks": 100,
-        "protocols.aave.borrowers.0.count": 40,
-        "protocols.spark.borrowers.0.count": 30,
-        "protocols.aave.insurance_fund.initial": "2000 USDC",
-    })
+    return tiny_default("mc-tiny", blocks=100, aave=40, spark=30)
 
 
 @pytest.fixture(scope="module")

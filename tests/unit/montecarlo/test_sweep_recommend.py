@@ -23,6 +23,7 @@ from defisim.montecarlo.runner import read_dataset, run_paths
 from defisim.montecarlo.study_report import write_recommend_outputs, write_sweep_outputs
 from defisim.montecarlo.sweep import run_sweep
 from defisim.scenario.overrides import get_value
+from tests.tiny_scenarios import tiny_default
 
 ROOT = Path(__file__).resolve().parents[3]
 LT = "protocols.aave.reserves.WETH.liquidation_threshold"
@@ -32,16 +33,7 @@ PATHS, SEED = 6, 5
 
 @pytest.fixture(scope="module")
 def tiny():
-    base = defisim.load_scenario(ROOT / "scenarios" / "default.yaml")
-    return defisim.with_overrides(base, {
-        "name": "sweep-tiny",
-        "prices": {"model": "gbm",
-                   "assets": {"WETH": {"start": 3000, "mu": 0.0, "sigma": 2.0},
-                              "USDC": {"start": 1.0, "sigma": 0.0}},
-                   "stress": {"at": "3m", "depth": 0.4, "over": "1m", "vol_multiplier": 2.0,
-                              "assets": ["WETH"]}},
-        "chain.blocks": 40, "protocols.aave.borrowers.0.count": 20,
-        "protocols.spark.borrowers.0.count": 10, "protocols.aave.insurance_fund.initial": "2000 USDC"})
+    return tiny_default("sweep-tiny", blocks=40, aave=20, spark=10, stress_at="3m", depth=0.4, over="1m")
 
 
 @pytest.fixture(scope="module")
