@@ -58,6 +58,12 @@ Edges (``kind`` one of :data:`EDGE_KINDS`; allowed endpoint kinds in :data:`EDGE
   same source, target and kind; ``notes``.
 - No self-loops (``x token_issued_by x`` is refused); a token has at most one issuer.
 
+Dates: ``meta.as_of`` is the date the graph describes. A source may give the date its figures
+describe (``as_of``; without it the source counts as undated), and a node or edge may give its
+own ``as_of`` when its figure is of another date than its source (a derived figure: the oldest
+date that went into it). :mod:`defisim.graph.dates` reports how far each figure is from
+``meta.as_of``.
+
 Shocks (``name`` unique), one of three shapes: ``{"asset": ID, "drop": f}`` (the asset's price
 falls by the fraction f), ``{"protocol": ID, "collateral_loss": f}`` (the protocol's collateral
 loses the fraction f of its value), ``{"node": ID, "distress": f}`` (the node starts with
@@ -172,6 +178,9 @@ class Source(_Strict):
     """Where to check the figures (required in practice for real figures; an illustrative
     file may leave it out)."""
     retrieved: Day
+    as_of: Day | None = None
+    """The date the source's figures describe (a report's "as of", a snapshot's day); None:
+    undated. A figure of a different date says so in its own ``as_of``."""
     notes: str = ""
 
 
@@ -208,6 +217,9 @@ class Node(_Strict):
     ``compound-v3``, ``maker``, ``perp``) a scenario built from the graph should use."""
     decimals: Annotated[int, Field(ge=0, le=36)] | None = None
     """asset only, optional: the token's decimals (whose base units ``amount_base_units`` counts)."""
+    as_of: Day | None = None
+    """The date ``value_usd`` describes when it is not its source's ``as_of`` (e.g. a figure
+    derived from sources of several dates: the oldest)."""
     notes: str = ""
 
     @property
@@ -230,6 +242,8 @@ class Edge(_Strict):
     token: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     source_ref: SourceKey
     """Key of ``meta.sources`` for the figures on this edge."""
+    as_of: Day | None = None
+    """The date the figures describe when it is not the source's ``as_of``."""
     notes: str = ""
 
     @property
