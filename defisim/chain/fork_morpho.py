@@ -13,14 +13,19 @@ dispatches to it after the request's inputs are checked. In order:
    ``feeRecipient()``, the tokens' ``symbol()``/``decimals()``, the oracle's ``price()``
    (1e36), ``position(id, user)`` of each account and of the fee recipient
    (:func:`read_snapshot`), and the IRM (:func:`detect_irm`).
-3. **IRM**: the model mirrors only ``address(0)`` (no interest), Morpho's ``IrmMock``
-   (:class:`~defisim.engine.protocols.morpho_blue.LinearUtilizationIrm`) and constant rates
-   (:class:`~defisim.engine.protocols.morpho_blue.FixedRateIrm`). The IRM's ``borrowRate``
-   (called from the Morpho address, as Morpho calls it) is probed on the live market and on
-   four made-up market states; it is ``IrmMock`` when every answer equals ``IrmMock``'s formula
-   exactly, a fixed rate when every answer is the same number, and refused otherwise
-   (:class:`~defisim.chain.fork.ForkInputError`, exit 2) — which is what AdaptiveCurveIrm, the
-   IRM of Morpho's mainnet markets, gets.
+3. **IRM**: the model mirrors ``address(0)`` (no interest), Morpho's ``IrmMock``
+   (:class:`~defisim.engine.protocols.morpho_blue.LinearUtilizationIrm`), constant rates
+   (:class:`~defisim.engine.protocols.morpho_blue.FixedRateIrm`) and AdaptiveCurveIrm, the IRM
+   of Morpho's mainnet markets (:class:`~defisim.engine.protocols.morpho_blue.AdaptiveCurveIrm`).
+   The IRM's ``borrowRate`` (called from the Morpho address, as Morpho calls it) is probed on
+   the live market and on four made-up market states; it is ``IrmMock`` when every answer
+   equals ``IrmMock``'s formula exactly, and a fixed rate when every answer is the same number.
+   Otherwise, if it answers ``rateAtTarget(id)`` with a positive value, the model is an
+   AdaptiveCurveIrm holding that value for the market, and the contract's
+   ``borrowRateView(marketParams, market)`` at the fork block must equal the model's, integer
+   for integer, on the live market, the probe states and four states with a day, a week or a
+   year of elapsed time (and ``borrowRate`` must too). Anything else is refused
+   (:class:`~defisim.chain.fork.ForkInputError`, exit 2).
 4. **Model** (:func:`model_from_market`):
    :func:`~defisim.engine.protocols.morpho_blue.restore.morpho_from_snapshot` of the snapshot,
    the market named by its id (``0x`` + 64 hex), positions keyed by checksummed address, its
@@ -85,6 +90,8 @@ from defisim.chain.rpc import Contract, LocalNode, ReadOnlyRpc
 from defisim.chain.validate import LiquidationRow
 from defisim.engine.protocols.morpho_blue import (
     MAX_AMOUNT,
+    AdaptiveCurveIrm,
+    AnyIrm,
     FixedPriceOracle,
     FixedRateIrm,
     Irm,
@@ -138,6 +145,8 @@ LOG_CHUNK = 2000
 _PARAMS = "(address,address,address,address,uint256)"
 _MARKET = "(uint128,uint128,uint128,uint128,uint128,uint128)"
 _BORROW_RATE = keccak(text=f"borrowRate({_PARAMS},{_MARKET})")[:4]
+_BORROW_RATE_VIEW = keccak(text=f"borrowRateView({_PARAMS},{_MARKET})")[:4]
+_RATE_AT_TARGET = keccak(text="rateAtTarget(bytes32)")[:4]
 _RICH = 10**24
 
 
@@ -175,12 +184,13 @@ def check_morpho(rpc: ReadOnlyRpc, url: str, address: str, market_id: bytes, blo
 
 
 def accounts_from_logs(rpc: ReadOnlyRpc, morpho: str, market_id: bytes, first: int, last: int,
-                       limit: int) -> tuple[list[str], str]:
+                       limit: int, chunk: int = LOG_CHUNK) -> tuple[list[str], str]:
     """``onBehalf`` of the market's ``Borrow``/``SupplyCollateral`` events in ``[first, last]``,
-    most recent first: (at most ``limit`` accounts, a note on what was scanned). Ranges a
-    provider refuses are halved down to 16 blocks; a range still refused ends the scan."""
+    most recent first: (at most ``limit`` accounts, a note on what was scanned). ``chunk``:
+    blocks per request; ranges a provider refuses are halved down to 16 blocks; a range still
+    refused ends the scan."""
     found: dict[str, int] = {}
-    hi, chunk, note = last, LOG_CHUNK, ""
+    hi, note = last, ""
     topic_id = "0x" + market_id.hex()
     while hi >= first and len(found) < limit:
         lo = max(first, hi - chunk + 1)
@@ -286,12 +296,64 @@ def _borrow_rate(node: LocalNode, morpho: str, params: tuple[str, str, str, str,
     return int(abi_decode(["uint256"], node.call(params[3], data, sender=morpho))[0])
 
 
+_DAY = 86400
+
+
+def _adaptive_curve_model(node: LocalNode, params: tuple[str, str, str, str, int],
+                          probes: Sequence[tuple[int, ...]], got: Sequence[int]) -> tuple[AdaptiveCurveIrm | None, str]:
+    """An :class:`AdaptiveCurveIrm` model of the market's IRM, or ``(None, why not)``.
+
+    The IRM must answer ``rateAtTarget(id)`` (``id`` = keccak of the ABI-encoded params) with a
+    positive value at the fork block; the model holds that value for the market (named by its
+    ``0x`` id). Its ``borrow_rate_view`` at the block's timestamp must then equal, integer for
+    integer, the contract's ``borrowRateView(marketParams, market)`` on ``probes`` (the live
+    market first) and on four states whose ``lastUpdate`` lies a day, a week and a year back
+    (utilisation 95 %, 100 %, 0 % and 100 %: the rate at target moves up, down to its floor and
+    up to its cap), and ``got`` (``borrowRate`` as Morpho calls it, on ``probes``).
+    """
+    irm = params[3]
+    market_id = keccak(abi_encode(["address", "address", "address", "address", "uint256"], list(params)))
+    label = "0x" + market_id.hex()
+    block = node.block_number()
+    try:
+        ts = int(node.request("eth_getBlockByNumber", [hex(block), False])["timestamp"], 16)
+        stored = int(abi_decode(["int256"], node.call(irm, _RATE_AT_TARGET + market_id, block))[0])
+    except (RpcError, ChainError, DecodingError, OverflowError, TypeError, KeyError) as exc:
+        return None, f"it does not answer rateAtTarget(id): {_reason(exc)}"
+    if stored <= 0:
+        return None, (f"its rateAtTarget(id) is {stored}, which an AdaptiveCurveIrm never stores for a created "
+                      "market")
+    model = AdaptiveCurveIrm(rate_at_target={label: stored})
+    mp = MarketParams(label, "", "", FixedPriceOracle(), model, params[4])
+    day, week, year = (max(0, ts - d) for d in (_DAY, 7 * _DAY, 365 * _DAY))
+    states = [*probes, (10**24, 10**30, 95 * 10**22, 95 * 10**28, day, 0), (10**12, 10**18, 10**12, 10**18, week, 0),
+              (10**12, 10**18, 0, 0, year, 0), (10**12, 10**18, 10**12, 10**18, year, 0)]
+    try:
+        chain = [int(abi_decode(["uint256"], node.call(
+            irm, _BORROW_RATE_VIEW + abi_encode([_PARAMS, _MARKET], [params, s]), block))[0]) for s in states]
+    except (RpcError, ChainError, DecodingError, OverflowError) as exc:
+        return None, f"its rateAtTarget(id) is {stored} but borrowRateView(marketParams, market) fails: {_reason(exc)}"
+    try:
+        want = [model.borrow_rate_view(mp, Market(*s), ts) for s in states]
+    except MorphoError as exc:
+        return None, f"the AdaptiveCurveIrm model reverts on a probe state ({exc}) where the contract answers"
+    for i, (c, w) in enumerate(zip([*chain, *got], [*want, *want[:len(got)]], strict=True)):
+        if c != w:
+            what = "borrowRateView" if i < len(chain) else "borrowRate"
+            state = states[i % len(chain)]
+            return None, (f"its rateAtTarget(id) is {stored}, but its {what} answers {c} where AdaptiveCurveIrm "
+                          f"would answer {w} (market {state}, block timestamp {ts})")
+    return model, ""
+
+
 def detect_irm(node: LocalNode, morpho: str, params: tuple[str, str, str, str, int],
-               market: Sequence[int]) -> tuple[Irm | None, str]:
+               market: Sequence[int]) -> tuple[AnyIrm | None, str]:
     """The model's IRM for the market's IRM, and its kind; :class:`ForkInputError` if not modelled.
 
     ``market``: the stored ``market(id)``. Probes (see the module docstring): the live market,
-    an empty one, and three made-up states at the live ``lastUpdate`` and fee.
+    an empty one, and three made-up states at the live ``lastUpdate`` and fee; for an
+    AdaptiveCurveIrm also its ``rateAtTarget(id)`` and ``borrowRateView`` on those and four more
+    states (:func:`_adaptive_curve_model`).
     """
     irm = params[3]
     if not int(irm, 16):
@@ -314,11 +376,14 @@ def detect_irm(node: LocalNode, morpho: str, params: tuple[str, str, str, str, i
         return mock, "linear-utilization"
     if len(set(got)) == 1:
         return FixedRateIrm(got[0]), "fixed"
+    adaptive, why = _adaptive_curve_model(node, params, probes, got)
+    if adaptive is not None:
+        return adaptive, "adaptive-curve"
     raise ForkInputError(
         f"the market's IRM {irm} is not modelled: its borrowRate answers {got[0]} on the live market (and "
-        f"{got[1:]} on probe states) where Morpho's IrmMock would answer {want[0]} ({want[1:]}), and it is not "
-        "a fixed rate either. defisim models IrmMock, fixed-rate IRMs and address(0); AdaptiveCurveIrm (the IRM "
-        "of Morpho's mainnet markets) is not modelled yet")
+        f"{got[1:]} on probe states) where Morpho's IrmMock would answer {want[0]} ({want[1:]}), it is not "
+        f"a fixed rate, and it is not an AdaptiveCurveIrm either: {why}. defisim models AdaptiveCurveIrm (the "
+        "IRM of Morpho's mainnet markets), IrmMock, fixed-rate IRMs and address(0)")
 
 
 def read_market(node: LocalNode, morpho_address: str, market_id: bytes) -> MorphoForkMarket:
@@ -349,6 +414,9 @@ def read_market(node: LocalNode, morpho_address: str, market_id: bytes) -> Morph
         notes.append(f"IRM {params[3]}: answers as Morpho's IrmMock (x % utilisation = x % APR), modelled exactly")
     elif kind == "fixed":
         notes.append(f"IRM {params[3]}: a fixed rate of {irm.rate_per_second} per second (WAD) on every probe")  # type: ignore[union-attr]
+    elif kind == "adaptive-curve":
+        notes.append(f"IRM {params[3]}: AdaptiveCurveIrm with rateAtTarget {irm.rate_at_target(mid)} per second "  # type: ignore[union-attr]
+                     "(WAD); its borrowRateView equals the model's on the live market and every probe state")
     else:
         notes.append("IRM address(0): no interest")
     return MorphoForkMarket(node, morpho, market_id, params, labels[0], labels[1],

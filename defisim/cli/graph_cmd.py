@@ -40,23 +40,35 @@ def graph(
     draw: Annotated[bool, typer.Option("--draw/--no-draw", help="Write the PNG drawings")] = True,
     export: Annotated[bool, typer.Option("--export/--no-export", help="Write GraphML, GEXF and node-link JSON (networkx's XML writers take ~10 s each at 100,000 edges)")] = True,
     max_draw_nodes: Annotated[int, typer.Option(help="Draw at most this many nodes (the largest by value)", min=1)] = 300,
-    block: Annotated[int, typer.Option("--block", "-b", help="Scenario input: take the graph at the end of this block of the run (0: the seeded start)", min=0)] = 0,
+    block: Annotated[int | None, typer.Option("--block", "-b", help="Scenario input: take the graph at the end of this block of the run (default 0: the seeded start). --from-chain: the chain block to read (default: the latest)", min=0)] = None,
     top_accounts: Annotated[int, typer.Option(help="Scenario input: the largest borrowing positions shown as account nodes", min=0)] = 10,
     simulate_run: Annotated[bool, typer.Option("--simulate", help="Also run the simulation (a graph file: the scenario built from it) and compare DebtRank with the simulated losses per protocol (comparison.json, comparison.png)")] = False,
     scale: Annotated[float | None, typer.Option(help="Graph file with --simulate: factor on the graph's USD figures for the scenario (default: the largest protocol at $200M)", min=0.0)] = None,
     blocks: Annotated[int | None, typer.Option(help="--simulate: blocks to run (default: the scenario's chain.blocks; 600 for a graph file)", min=1)] = None,
+    from_chain: Annotated[bool, typer.Option("--from-chain", help="PATH is a registry of contract addresses (.yaml; see graphs/ethereum_mainnet_registry.yaml): read their state at --block from the RPC and analyse that graph (graph.json is written)")] = False,
+    rpc_url: Annotated[str | None, typer.Option("--rpc-url", help="--from-chain: RPC URL of the registry's chain (default: the DEFISIM_RPC_URL environment variable); only read from, never printed. Given, it implies --from-chain")] = None,
+    log_blocks: Annotated[int | None, typer.Option(help="--from-chain: scan Morpho position logs over the last N blocks only (default: from the registry's logs_from_block)", min=1)] = None,
 ) -> None:
     """Rank protocols and assets by systemic importance (DebtRank, exposure-weighted centrality),
     show the largest exposure paths and what each shock does; draw and export the graph.
 
     A scenario (.yaml/.toml) is analysed through the exposure graph of its state at --block.
     With --simulate the block-time run is compared with DebtRank under the first shock.
+    With --from-chain (or --rpc-url), PATH is a registry of real contracts, read at --block.
 
     Exit 0 on success, 2 on bad input (every problem of an invalid file is listed).
     """
     from defisim.errors import DefisimError, ScenarioError
     from defisim.graph import GraphError, GraphFileError, load_graph
 
+    if from_chain or rpc_url is not None:
+        if simulate_run:
+            fail("--simulate is not available with --from-chain (run the written graph.json with --simulate)")
+        g = _chain_graph(path, rpc_url, block, top_accounts, log_blocks)
+        _analyse(g, path, shock=shock, out=out, top=top, systemic=systemic, critical=critical, draw=draw,
+                 export=export, max_draw_nodes=max_draw_nodes, graph_json=True)
+        return
+    block = 0 if block is None else block
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml", ".toml"):
         fail(f"{path}: expected an exposure-graph file (.json) or a scenario (.yaml/.yml/.toml)")
@@ -103,6 +115,32 @@ def graph(
              export=export, max_draw_nodes=max_draw_nodes, result=result, scenario_path=scenario_path)
 
 
+def _chain_graph(path: Path, rpc_url: str | None, block: int | None, top_accounts: int,
+                 log_blocks: int | None) -> Any:
+    """The graph of the registry at ``path`` read at ``block``; exit 2 on bad input."""
+    import os
+
+    from defisim.chain.errors import ChainError
+    from defisim.errors import DefisimError
+    from defisim.graph.from_chain import build_graph_from_chain
+    from defisim.graph.registry import RegistryError, load_registry
+
+    if path.suffix.lower() not in (".yaml", ".yml", ".toml"):
+        fail(f"{path}: --from-chain expects a registry (.yaml/.yml/.toml) of contract addresses")
+    try:
+        registry = load_registry(path)
+    except RegistryError as exc:
+        problems = "; ".join(f"{field or '<file>'}: {message}" for field, message in exc.problems)
+        fail(f"invalid registry {path}: {problems}")
+    url = rpc_url if rpc_url is not None else os.environ.get("DEFISIM_RPC_URL")
+    try:
+        with err_console.status("reading the chain...") as status:
+            return build_graph_from_chain(registry, url, block, top_accounts=top_accounts,
+                                          log_blocks=log_blocks, progress=lambda msg: status.update(msg))
+    except (ChainError, DefisimError) as exc:
+        fail(f"{path}: {exc}")
+
+
 def _file_shock_name(g: Any, shock: list[str] | None) -> str | None:
     """The first --shock when it names a shock of the file (the scenario's price path)."""
     if not shock:
@@ -113,7 +151,7 @@ def _file_shock_name(g: Any, shock: list[str] | None) -> str | None:
 
 def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, top: int, systemic: str,
              critical: list[str] | None, draw: bool, export: bool, max_draw_nodes: int,
-             result: Any = None, scenario_path: Path | None = None) -> None:
+             result: Any = None, scenario_path: Path | None = None, graph_json: bool = False) -> None:
     from defisim.errors import OutputError
     from defisim.graph import (
         GraphError,
@@ -133,6 +171,7 @@ def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, t
         write_graphml,
         write_node_link_json,
     )
+    from defisim.graph.dates import figure_dates
 
     try:
         criterion = Systemic.parse(systemic)
@@ -148,6 +187,10 @@ def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, t
 
     console.print(f"[bold]{g.name}[/] as of {g.meta.as_of}: {_counts(g)}; total value "
                   f"{_usd(float(m.value.sum()))}", highlight=False)
+    dates = figure_dates(g)
+    if len(dates.at_date()) < len(dates.figures):
+        console.print(f"[yellow]figure dates:[/] {dates.summary()} (each figure's date: analysis.json)",
+                      highlight=False)
     ranked = [nid for nid, kind in zip(m.ids, m.kinds, strict=True) if kind in _RANKED_KINDS]
     dr = node_debtrank(g, ranked)
     cent = exposure_centrality(g)
@@ -161,7 +204,11 @@ def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, t
         "graph": {"name": g.name, "as_of": g.meta.as_of.isoformat(), "file": str(path),
                   "nodes": m.n, "edges": len(g.file.edges),
                   **({"scenario": str(scenario_path), "block": g.nx.graph.get("block")}
-                     if scenario_path is not None else {})},
+                     if scenario_path is not None else {}),
+                  **({"registry": str(path), "chain_id": g.nx.graph.get("chain_id"),
+                      "block": g.nx.graph.get("block"), "timestamp": g.nx.graph.get("timestamp")}
+                     if graph_json else {})},
+        "figure_dates": dates.to_dict(),
         "ranking": [{"node": x, "kind": g.node(x).kind, "value_usd": g.node(x).value_usd,
                      "debtrank": dr[x], "centrality": cent[x], "exposure_out_usd": totals[x][0],
                      "exposure_in_usd": totals[x][1]} for x in ranking],
@@ -202,7 +249,7 @@ def _analyse(g: Any, path: Path, *, shock: list[str] | None, out: Path | None, t
                 written.append(draw_graph(g, target / f"shock-{_slug(res.shock.name)}.png",
                                           distress=res.by_id(), max_nodes=max_draw_nodes,
                                           title=f"{g.name}: {res.shock.name}"))
-        if scenario_path is not None:
+        if scenario_path is not None or graph_json:
             written.append(graph_to_file(g, target / "graph.json"))
         if result is not None:
             from defisim.graph.compare import (

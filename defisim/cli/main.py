@@ -147,7 +147,7 @@ def fork(
     """Fork a live chain at a block, read a pool into the simulator, shock prices, liquidate on both; compare.
 
     Aave V3: --pool ADDRESS. Morpho Blue: --protocol morpho-blue --morpho ADDRESS --market ID
-    (markets whose IRM is IrmMock-like, a fixed rate or none; AdaptiveCurveIrm is not modelled yet).
+    (markets whose IRM is AdaptiveCurveIrm, IrmMock-like, a fixed rate or none).
 
     Exit 0 when every liquidation and the final state match exactly, 1 on any mismatch,
     2 on bad input or when the chain cannot be read or forked.

@@ -71,6 +71,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LENDING_FAMILIES",
+    "EdgeSums",
+    "Position",
     "ProtocolExposure",
     "graph_at",
     "graph_at_block",
@@ -367,15 +369,22 @@ def _f(usd_e8: int) -> float:
     return usd_e8 / E8
 
 
-class _Edges:
-    """Edges summed per (source, target, kind, token); keys only where a triple repeats."""
+class EdgeSums:
+    """Edges summed per (source, target, kind, token); keys only where a triple repeats.
+
+    ``usd`` is USD with 8 decimals (int), ``amount`` token base units (int); both are summed
+    exactly and ``usd`` becomes a float only in :meth:`into`. ``source_ref`` names the
+    ``meta.sources`` key of the edge (default :data:`SOURCE_KEY`, the simulated state); the
+    first row of an edge sets it. Shared by :func:`graph_from_world` and
+    :mod:`defisim.graph.from_chain`, so simulated and chain-read states make edges alike.
+    """
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str, str, str | None], list[Any]] = {}
 
     def add(self, u: str, v: str, kind: str, usd: int, amount: int | None = None,
-            token: str | None = None, notes: str = "") -> None:
-        row = self.rows.setdefault((u, v, kind, token), [0, None, notes])
+            token: str | None = None, notes: str = "", source_ref: str = SOURCE_KEY) -> None:
+        row = self.rows.setdefault((u, v, kind, token), [0, None, notes, source_ref])
         row[0] += usd
         if amount is not None:
             row[1] = (row[1] or 0) + amount
@@ -384,9 +393,9 @@ class _Edges:
         triples: dict[tuple[str, str, str], int] = {}
         for u, v, kind, _ in self.rows:
             triples[(u, v, kind)] = triples.get((u, v, kind), 0) + 1
-        for (u, v, kind, token), (usd, amount, notes) in self.rows.items():
+        for (u, v, kind, token), (usd, amount, notes, ref) in self.rows.items():
             key = f"{kind}:{token}" if triples[(u, v, kind)] > 1 else kind
-            attrs: dict[str, Any] = {"kind": kind, "value_usd": _f(usd), "source_ref": SOURCE_KEY}
+            attrs: dict[str, Any] = {"kind": kind, "value_usd": _f(usd), "source_ref": ref}
             if amount is not None and token is not None:
                 attrs["amount_base_units"] = int(amount)
                 attrs["token"] = token
@@ -433,12 +442,12 @@ def graph_from_world(
         currency="USD",
         schema_version=1,
         sources={SOURCE_KEY: {"title": f"defisim simulated state of {scenario.name} at block {at}",
-                              "retrieved": when,
+                              "retrieved": when, "as_of": when,
                               "notes": "simulated, not real figures"}},
         shocks=path_shocks(world, at, asset_id) if shocks else [],
         block=at,
     )
-    edges = _Edges()
+    edges = EdgeSums()
     prices = {t: _price_e8(world, t) for t in ledger.decimals}
 
     # large accounts: the top-N borrowing positions of the lending families by collateral USD

@@ -102,6 +102,8 @@ def exposure_graph(model: GraphFile) -> ExposureGraph:
         g.add_node(node.id, **attrs)
     for edge in model.edges:
         attrs = edge.model_dump(mode="python", exclude_none=True, exclude={"source", "target", "key"})
+        if edge.as_of is not None:
+            attrs["as_of"] = edge.as_of.isoformat()  # as the nodes' (JSON mode keeps big ints as str)
         g.add_edge(edge.source, edge.target, key=edge.edge_key, **attrs)
     return ExposureGraph(file=model, nx=g)
 

@@ -33,14 +33,7 @@ from typer.testing import CliRunner
 
 from defisim.chain.anvil import Anvil, free_port
 from defisim.chain.artifacts import load_artifact
-from defisim.chain.backend import (
-    AdvanceTo,
-    Borrow,
-    Liquidate,
-    MarketSpec,
-    SetPrice,
-    Supply,
-)
+from defisim.chain.backend import AdvanceTo, Liquidate, SetPrice
 from defisim.chain.chain_backend import ChainBackend
 from defisim.chain.errors import ChainError
 from defisim.chain.fork import (
@@ -62,43 +55,24 @@ from defisim.chain.parity import diff
 from defisim.chain.rpc import Contract, LocalNode, address_of
 from defisim.chain.sim_backend import SimulatorBackend
 from defisim.cli.main import app
-from defisim.engine.protocols.aave_v3.config import BPS_TO_RAY, ReserveConfig
+from tests.chain.seeded_markets import (
+    AAVE_AFTER,
+    AAVE_PRICES,
+    AAVE_RESERVES,
+    AAVE_SEED,
+    AAVE_TOKENS,
+    E18,
+    aave_spec,
+    fork_nodes,
+    seed_aave,
+)
 
 runner = CliRunner()
 MAX = 2**256 - 1
-E18 = 10**18
-TOKENS = {"WETH": 18, "WBTC": 8, "USDC": 6, "DAI": 18}
-PRICES = {"WETH": 3000 * 10**8, "WBTC": 60_000 * 10**8, "USDC": 10**8, "DAI": 10**8}
+TOKENS, PRICES, RESERVES, SEED, AFTER = AAVE_TOKENS, AAVE_PRICES, AAVE_RESERVES, AAVE_SEED, AAVE_AFTER
 NAMES = ("lp", "alice", "bob", "carol", "dave", "treasury")
 SHOCKS = ("WETH=-30%", "WBTC=-12%")
 SECRET = "SECRETKEY123"
-
-
-def _reserve(d: int, ltv: int, lt: int, bonus: int, fee: int, rf: int, opt: int, s1: int, s2: int,
-             base: int = 0) -> ReserveConfig:
-    return ReserveConfig(ltv=ltv, liquidation_threshold=lt, liquidation_bonus=bonus, liquidation_protocol_fee=fee,
-                         reserve_factor=rf, optimal_usage_ratio=opt * BPS_TO_RAY,
-                         base_variable_borrow_rate=base * BPS_TO_RAY, variable_rate_slope1=s1 * BPS_TO_RAY,
-                         variable_rate_slope2=s2 * BPS_TO_RAY, decimals=d)
-
-
-RESERVES = {
-    "WETH": _reserve(18, 8000, 8250, 10500, 1000, 1500, 8000, 300, 8000),
-    "WBTC": _reserve(8, 7300, 7800, 10650, 2000, 2000, 4500, 400, 30000),
-    "USDC": _reserve(6, 7500, 7800, 10450, 1000, 1000, 9000, 550, 6000, base=25),
-    "DAI": _reserve(18, 6300, 7700, 10500, 500, 1200, 8000, 500, 7500),
-}
-
-SEED = [
-    Supply("lp", "USDC", 5_000_000 * 10**6), Supply("lp", "DAI", 5_000_000 * E18),
-    Supply("lp", "WETH", 1000 * E18),
-    Supply("alice", "WETH", 10 * E18), Borrow("alice", "USDC", 23_500 * 10**6),      # all collateral goes
-    Supply("bob", "WBTC", 10**8), Borrow("bob", "DAI", 42_000 * E18),                # close factor 50 %
-    Supply("carol", "WETH", 3 * E18), Supply("carol", "DAI", 1000 * E18),
-    Borrow("carol", "USDC", 3000 * 10**6),                                             # stays healthy
-    Supply("dave", "WETH", 5 * E18), Borrow("dave", "USDC", 6000 * 10**6), Borrow("dave", "DAI", 3000 * E18),
-]
-AFTER = [Supply("erin", "WETH", 2 * E18), Borrow("erin", "USDC", 1000 * 10**6)]  # on A after block N only
 
 
 @dataclass
@@ -127,22 +101,11 @@ class Mainnet:
                 m.tokens["USDC"].call("balanceOf", m.a_tokens["USDC"].address))
 
 
-def _spec(family: str) -> MarketSpec:
-    return MarketSpec(family=family, tokens=dict(TOKENS), prices=dict(PRICES), reserves=dict(RESERVES))
-
-
 def _deploy(family: str) -> Iterator[Mainnet]:
-    spec = _spec(family)
-    anvil = Anvil(timestamp=spec.start_time).start()
+    anvil = Anvil(timestamp=aave_spec(family).start_time).start()
     try:
         node = LocalNode(anvil.url)
-        chain = ChainBackend(spec, node=node)
-        sim = SimulatorBackend(spec)
-        t = spec.start_time
-        for action in [*SEED[:3], AdvanceTo(t + 3600), *SEED[3:], AdvanceTo(t + 40 * 86400),
-                       Borrow("carol", "USDC", 10**6)]:
-            chain.apply(action)
-            sim.apply(action)
+        chain, sim = seed_aave(node, family)
         block, now = node.block_number(), node.timestamp()
         seeded = sim.snapshot()
         chain.apply(AdvanceTo(now + 86400))
@@ -389,21 +352,7 @@ def test_port_in_use_is_a_clear_chain_error(a36: Mainnet) -> None:
     assert _fork_nodes(a36.url) == []
 
 
-def _fork_nodes(url: str) -> list[int]:
-    """Pids of live anvil processes forking ``url`` (none may outlive a run; forks of other
-    URLs, e.g. another test session's, are not this test's business)."""
-    pids = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            argv = (d / "cmdline").read_bytes().split(b"\0")
-            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if url.encode() in argv and argv[0].endswith(b"anvil") and state != "Z":
-            pids.append(int(d.name))
-    return pids
+_fork_nodes = fork_nodes
 
 
 def test_no_anvil_is_left_after_a_failure_after_start(a36: Mainnet) -> None:

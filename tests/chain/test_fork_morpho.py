@@ -36,10 +36,7 @@ from defisim.chain.backend import (
     AdvanceTo,
     Borrow,
     Liquidate,
-    MarketSpec,
-    MorphoMarketSpec,
     SetPrice,
-    Supply,
     SupplyCollateral,
 )
 from defisim.chain.chain_backend import ChainBackend
@@ -56,28 +53,23 @@ from defisim.engine.protocols.morpho_blue import (
     MorphoBlue,
 )
 from defisim.engine.protocols.morpho_blue.restore import morpho_from_snapshot
+from tests.chain.seeded_markets import (
+    DAY,
+    E18,
+    MORPHO_BORROWERS,
+    MORPHO_LLTV,
+    MORPHO_MARKET,
+    MORPHO_PRICES,
+    MORPHO_TOKENS,
+    USDC,
+    fork_nodes,
+    morpho_spec,
+    seed_morpho,
+)
 
 runner = CliRunner()
-E18 = 10**18
-USDC = 10**6
-DAY = 86400
 MAX = 2**256 - 1
-TOKENS = {"WETH": 18, "USDC": 6, "WBTC": 8}
-PRICES = {"WETH": 3000 * 10**8, "USDC": 10**8, "WBTC": 60_000 * 10**8}
-M = "weth-usdc"
-LLTV = 86 * 10**16
-MARKETS = (MorphoMarketSpec(M, "USDC", "WETH", LLTV, 10**17),
-           MorphoMarketSpec("wbtc-usdc", "USDC", "WBTC", 915 * 10**15))
-BORROWERS = ("alice", "bob", "carol", "dave")
-SEED = [
-    Supply("lp", "USDC", 100_000 * USDC, M),
-    SupplyCollateral("alice", M, 10 * E18), Borrow("alice", "USDC", 24_000 * USDC, M),  # bad debt after -30 %
-    SupplyCollateral("carol", M, 10 * E18), Borrow("carol", "USDC", 19_000 * USDC, M),  # liquidated, no bad debt
-    SupplyCollateral("bob", M, 10 * E18), Borrow("bob", "USDC", 15_000 * USDC, M),      # stays healthy
-    SupplyCollateral("dave", M, E18), Borrow("dave", "USDC", 1_000 * USDC, M),          # stays healthy
-    Supply("lp", "USDC", 50_000 * USDC, "wbtc-usdc"),                                   # another market:
-    SupplyCollateral("erin", "wbtc-usdc", 10**8), Borrow("erin", "USDC", 30_000 * USDC, "wbtc-usdc"),  # not read
-]
+TOKENS, PRICES, M, LLTV, BORROWERS = MORPHO_TOKENS, MORPHO_PRICES, MORPHO_MARKET, MORPHO_LLTV, MORPHO_BORROWERS
 SHOCK = "WETH=-30%"
 FIXED_RATE = 5 * 10**16 // (365 * DAY)  # 5 % APR per second, WAD
 FIXED_IRM = "0x" + "f1" * 20
@@ -146,16 +138,10 @@ def _act(mn: ChainBackend, node: LocalNode, who: str, fn: str, params: tuple[Any
 
 @pytest.fixture(scope="module")
 def mainnet() -> Iterator[Mainnet]:
-    spec = MarketSpec(family="morpho-blue", tokens=dict(TOKENS), prices=dict(PRICES), markets=MARKETS)
-    anvil = Anvil(timestamp=spec.start_time).start()
+    anvil = Anvil(timestamp=morpho_spec().start_time).start()
     try:
         node = LocalNode(anvil.url)
-        chain = ChainBackend(spec, node=node)
-        sim = SimulatorBackend(spec)
-        t = spec.start_time
-        for action in [*SEED, AdvanceTo(t + 30 * DAY), Borrow("dave", "USDC", USDC, M), AdvanceTo(t + 31 * DAY)]:
-            chain.apply(action)
-            sim.apply(action)
+        chain, sim = seed_morpho(node)
         block, now = node.block_number(), node.timestamp()
         seeded = sim.snapshot()
         # after N: a new borrower, and two markets with stub IRMs (one seeded, interest accrued)
@@ -174,21 +160,7 @@ def mainnet() -> Iterator[Mainnet]:
         anvil.stop()
 
 
-def _fork_nodes(url: str) -> list[int]:
-    """Pids of live anvil processes forking ``url`` (none may outlive a run; other test runs on
-    this machine fork other URLs)."""
-    pids = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            argv = (d / "cmdline").read_bytes().split(b"\0")
-            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if url.encode() in argv and argv[0].endswith(b"anvil") and state != "Z":
-            pids.append(int(d.name))
-    return pids
+_fork_nodes = fork_nodes
 
 
 def _on_chain(snapshot: Any, mid: str, users: set[str]) -> Any:

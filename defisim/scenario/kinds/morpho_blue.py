@@ -8,6 +8,11 @@ account ``supplier:<protocol>``, ``borrowers`` are generated populations (the sa
 ``aave-v3``, with LLTV as both threshold and borrowing limit) and ``accounts`` hand-written
 positions. Liquidators see each position as ``<market>/<user>``.
 
+IRMs (``irm``): ``linear-utilization`` (Morpho's ``IrmMock``, the default), ``fixed`` (``apr`` or
+``rate_per_second``) and ``adaptive-curve``, Morpho's mainnet AdaptiveCurveIrm: its rate at
+target starts at the contract's 4 % a year, or at ``initial_rate_at_target`` (a yearly rate
+between 0.001 and 2.0), and then drifts with utilisation as on chain.
+
 ```yaml
 - kind: morpho-blue
   name: morpho
@@ -17,7 +22,7 @@ positions. Liquidators see each position as ``<market>/<user>``.
       collateral: WETH
       loan: USDC
       lltv: 0.86
-      irm: {kind: linear-utilization}      # or {kind: fixed, apr: 0.05}
+      irm: {kind: adaptive-curve}          # or {kind: linear-utilization}, {kind: fixed, apr: 0.05}
       supply: "50000000 USDC"
       borrowers:
         - {count: 500, collateral: {WETH: 1.0}, debt: USDC, size_usd: {median: 20000}}

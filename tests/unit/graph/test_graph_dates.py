@@ -83,3 +83,26 @@ def test_bundled_mainnet_graph_dates_every_figure_it_can() -> None:
     assert off["compound-v3 value"] == 25 and off["morpho-blue value"] == 17
     assert off["aave-v3 value"] == -18  # derived from Sep 01 and Aug 14 figures: the oldest
     assert {f.what for f in cov.undated()} >= {"spark value", "curve-steth-eth value"}
+
+
+def test_dated_graph_exports_and_round_trips(tmp_path: Path) -> None:
+    """Dates on nodes and edges survive GraphML, GEXF and node-link JSON, and the networkx
+    graph turns back into the same file model."""
+    import networkx as nx
+
+    from defisim.graph import (
+        as_exposure_graph,
+        write_gexf,
+        write_graphml,
+        write_node_link_json,
+    )
+
+    g = exposure_graph(graph_file_from_dict(_dated()))
+    write_graphml(g, tmp_path / "g.graphml")
+    write_gexf(g, tmp_path / "g.gexf")
+    write_node_link_json(g, tmp_path / "g.json")
+    back = nx.read_graphml(tmp_path / "g.graphml")
+    assert [d.get("as_of") for u, v, d in back.edges(data=True) if (u, v) == ("a", "q")] == ["2025-01-29"]
+    again = as_exposure_graph(g.nx)
+    assert again.file == g.file
+    assert figure_dates(again).summary() == figure_dates(g).summary()

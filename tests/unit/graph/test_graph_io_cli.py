@@ -177,3 +177,25 @@ def test_benchmark_script_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     times = graph_benchmark.main(["--nodes", "400", "--edges", "3000", "--shocks", "2"])
     assert "one DebtRank (asset -30%)" in times
     assert "DebtRank + shock analysis" in capsys.readouterr().out
+
+
+def test_cli_reports_figure_dates(tmp_path: Path) -> None:
+    """A graph assembled from reports of several days says so: the count line and, in
+    report.json, every figure's date; a graph whose figures are all at its date prints no line."""
+    from defisim.graph.dates import figure_dates
+
+    mainnet = Path(__file__).resolve().parents[3] / "graphs" / "ethereum_mainnet_2025-09.json"
+    res = run(str(mainnet), "--out", str(tmp_path / "m"), "--no-draw", "--no-export")
+    assert res.exit_code == 0, res.output
+    expected = figure_dates(load_graph(mainnet))
+    assert f"figure dates: {expected.summary()}" in " ".join(res.output.split())
+    report = json.loads((tmp_path / "m" / "report.json").read_text())
+    assert report["figure_dates"]["at_date"] == len(expected.at_date()) > 0
+    assert len(report["figure_dates"]["figures"]) == len(expected.figures)
+
+    scenario = Path(__file__).resolve().parents[3] / "scenarios" / "default.yaml"
+    res = run(str(scenario), "--out", str(tmp_path / "s"), "--no-draw", "--no-export")
+    assert res.exit_code == 0, res.output
+    assert "figure dates" not in res.output
+    report = json.loads((tmp_path / "s" / "report.json").read_text())
+    assert report["figure_dates"]["undated"] == 0 and report["figure_dates"]["far"] == 0

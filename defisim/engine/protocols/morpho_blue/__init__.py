@@ -2,17 +2,22 @@
 
 Public pieces: :class:`MorphoBlue` (the contract with several markets and the
 liquidator-facing interface), the structs (:class:`MarketParams`, :class:`Market`,
-:class:`Position`), IRMs, oracles, results and snapshots, and the libraries
-(:mod:`.mathlib`, :mod:`.sharesmath`, :mod:`.constants`, :mod:`.errors`).
+:class:`Position`), IRMs (:class:`FixedRateIrm`, :class:`LinearUtilizationIrm` = ``IrmMock``,
+:class:`AdaptiveCurveIrm` = Morpho's mainnet IRM, see :mod:`.adaptive_curve_irm`), oracles,
+results and snapshots, and the libraries (:mod:`.mathlib`, :mod:`.sharesmath`,
+:mod:`.constants`, :mod:`.errors`).
 """
 
 from __future__ import annotations
 
+from defisim.engine.protocols.morpho_blue.adaptive_curve_irm import AdaptiveCurveIrm
 from defisim.engine.protocols.morpho_blue.errors import MorphoError
 from defisim.engine.protocols.morpho_blue.irm import (
+    AnyIrm,
     FixedRateIrm,
     Irm,
     LinearUtilizationIrm,
+    StatefulIrm,
 )
 from defisim.engine.protocols.morpho_blue.morpho import (
     MAX_AMOUNT,
@@ -39,6 +44,8 @@ from defisim.engine.protocols.morpho_blue.types import Market, MarketParams, Pos
 
 __all__ = [
     "MAX_AMOUNT",
+    "AdaptiveCurveIrm",
+    "AnyIrm",
     "ChainlinkPairOracle",
     "FixedPriceOracle",
     "FixedRateIrm",
@@ -56,6 +63,7 @@ __all__ = [
     "MorphoSnapshot",
     "Position",
     "PositionSnapshot",
+    "StatefulIrm",
     "chainlink_pair_price",
     "liquidation_incentive_factor",
     "position_key",

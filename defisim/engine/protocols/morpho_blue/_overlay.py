@@ -2,13 +2,15 @@
 
 Every ``Morpho`` entry point touches one market, a few positions and the ledger. A
 :class:`Tx` copies the market and each position it writes, stages ledger transfers (checking
-balances as they would be at that point of the call), and writes everything back in
-:meth:`Tx.commit`. A failed check raises before the commit, so nothing changes: a revert.
-Views and quotes run the same code on a ``Tx`` that is never committed.
+balances as they would be at that point of the call), stages the storage writes of a stateful
+IRM (``AdaptiveCurveIrm.rateAtTarget``), and writes everything back in :meth:`Tx.commit`. A
+failed check raises before the commit, so nothing changes: a revert. Views and quotes run the
+same code on a ``Tx`` that is never committed (so a stateful IRM's storage stays as it was).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,7 +67,7 @@ _EMPTY = PositionState()
 class Tx:
     """One call's view of market ``name``: copies on write, commits all at once."""
 
-    __slots__ = ("cash", "market", "morpho", "moves", "name", "positions", "surplus")
+    __slots__ = ("cash", "irm_writes", "market", "morpho", "moves", "name", "positions", "surplus")
 
     def __init__(self, morpho: MorphoBlue, name: str) -> None:
         self.morpho = morpho
@@ -75,6 +77,7 @@ class Tx:
         self.cash: dict[tuple[str, str], int] = {}
         self.moves: list[tuple[str, str, str, int]] = []
         self.surplus: dict[str, int] = {}
+        self.irm_writes: list[Callable[[], None]] = []
 
     def pos(self, user: str) -> PositionState:
         """Writable copy of ``user``'s position (the same object for the rest of the call)."""
@@ -106,9 +109,12 @@ class Tx:
             self.surplus[token] = self.surplus.get(token, 0) + amount
 
     def commit(self) -> None:
-        """Write the market, positions, transfers and surplus back; bump versions and rows."""
+        """Write the market, positions, transfers, surplus and IRM storage back; bump versions
+        and rows."""
         m = self.morpho
         m._markets[self.name] = self.market
+        for write in self.irm_writes:
+            write()
         book = m._positions[self.name]
         for user, p in self.positions.items():
             if p.is_empty():

@@ -12,12 +12,19 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from defisim.engine.protocols.morpho_blue.adaptive_curve_irm import (
+    INITIAL_RATE_AT_TARGET,
+    MAX_RATE_AT_TARGET,
+    MIN_RATE_AT_TARGET,
+    AdaptiveCurveIrm,
+)
 from defisim.engine.protocols.morpho_blue.constants import (
     MAX_FEE,
     SECONDS_PER_YEAR,
     WAD,
 )
 from defisim.engine.protocols.morpho_blue.irm import (
+    AnyIrm,
     FixedRateIrm,
     Irm,
     LinearUtilizationIrm,
@@ -25,6 +32,7 @@ from defisim.engine.protocols.morpho_blue.irm import (
 
 __all__ = [
     "USUAL_LLTVS",
+    "AdaptiveCurveIrmParams",
     "FixedIrmParams",
     "IrmParams",
     "LinearUtilizationIrmParams",
@@ -99,5 +107,49 @@ class LinearUtilizationIrmParams(_Params):
         return LinearUtilizationIrm()
 
 
-IrmParams = Annotated[FixedIrmParams | LinearUtilizationIrmParams, Field(discriminator="kind")]
-"""``{kind: fixed, apr: 0.05}`` or ``{kind: linear-utilization}``."""
+class AdaptiveCurveIrmParams(_Params):
+    """Morpho's AdaptiveCurveIrm (the IRM of its mainnet markets), exactly as deployed.
+
+    The market's rate at target starts at the contract's 4 % a year
+    (``INITIAL_RATE_AT_TARGET``), or where the scenario puts it: ``initial_rate_at_target``
+    as a simple yearly rate (``0.04``; converted to a per-second WAD rate rounded down,
+    ``apr_wad // 365 days``, as the contract's own constants are) or
+    ``initial_rate_at_target_per_second`` (WAD int). Either must lie between the contract's
+    bounds, 0.1 % and 200 % a year (``MIN_RATE_AT_TARGET`` .. ``MAX_RATE_AT_TARGET``).
+    """
+
+    kind: Literal["adaptive-curve"]
+    initial_rate_at_target: Annotated[float, Field(gt=0.0)] | None = None
+    initial_rate_at_target_per_second: Annotated[int, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _in_bounds(self) -> Self:
+        if self.initial_rate_at_target is not None and self.initial_rate_at_target_per_second is not None:
+            raise ValueError("give at most one of initial_rate_at_target (yearly, e.g. 0.04) or "
+                             "initial_rate_at_target_per_second (WAD int)")
+        self.rate_per_second()
+        return self
+
+    def rate_per_second(self) -> int:
+        """The initial rate at target, per second (WAD)."""
+        if self.initial_rate_at_target_per_second is not None:
+            rate, given = self.initial_rate_at_target_per_second, f"{self.initial_rate_at_target_per_second} per second"
+        elif self.initial_rate_at_target is not None:
+            rate = fraction_to_wad(self.initial_rate_at_target, "initial_rate_at_target") // SECONDS_PER_YEAR
+            given = f"{self.initial_rate_at_target} a year = {rate} per second"
+        else:
+            return INITIAL_RATE_AT_TARGET
+        if not MIN_RATE_AT_TARGET <= rate <= MAX_RATE_AT_TARGET:
+            raise ValueError(f"initial rate at target ({given}) must be between the contract's bounds: 0.001 "
+                             f"({MIN_RATE_AT_TARGET} per second, WAD) and 2.0 ({MAX_RATE_AT_TARGET}) a year")
+        return rate
+
+    def build(self) -> AnyIrm:
+        """A new :class:`AdaptiveCurveIrm` (one per market: its storage is per market anyway)."""
+        return AdaptiveCurveIrm(self.rate_per_second())
+
+
+IrmParams = Annotated[FixedIrmParams | LinearUtilizationIrmParams | AdaptiveCurveIrmParams,
+                      Field(discriminator="kind")]
+"""``{kind: fixed, apr: 0.05}``, ``{kind: linear-utilization}`` or ``{kind: adaptive-curve}``
+(optionally ``initial_rate_at_target: 0.04``)."""

@@ -95,7 +95,7 @@ from defisim.engine.protocols.morpho_blue.types import Market, MarketParams, Pos
 from defisim.errors import InvariantViolation
 
 if TYPE_CHECKING:
-    from defisim.engine.protocols.morpho_blue.irm import Irm
+    from defisim.engine.protocols.morpho_blue.irm import AnyIrm
 
 __all__ = [
     "KEY_SEPARATOR",
@@ -123,6 +123,18 @@ def split_position_key(key: str) -> tuple[str, str]:
     if not sep:
         raise MorphoError(E.MARKET_NOT_CREATED, f"{key!r} is not a '<market>/<user>' position key")
     return market, user
+
+
+def _irm_borrow_rate(params: MarketParams, market: Market, now: int) -> tuple[int, Callable[[], None] | None]:
+    """``IIrm(irm).borrowRate(marketParams, market)`` at ``block.timestamp == now``: the rate and,
+    for a stateful IRM (:class:`~defisim.engine.protocols.morpho_blue.irm.StatefulIrm`), its
+    storage write not yet done (``None`` for a stateless one)."""
+    irm = params.irm
+    stage = getattr(irm, "stage_borrow_rate", None)
+    if stage is not None:
+        rate, write = stage(params, market, now)
+        return rate, write
+    return irm.borrow_rate(params, market), None  # type: ignore[union-attr,call-arg]
 
 
 def liquidation_incentive_factor(lltv: int) -> int:
@@ -171,7 +183,7 @@ class MorphoBlue:
         self._markets: dict[str, MarketState] = {}
         self._positions: dict[str, dict[str, PositionState]] = {}
         self._lif: dict[str, int] = {}
-        self._enabled_irms: list[Irm | None] = []
+        self._enabled_irms: list[AnyIrm | None] = []
         self._enabled_lltvs: set[int] = set()
         self._authorized: set[tuple[str, str]] = set()
         self._surplus: dict[str, int] = {}
@@ -183,7 +195,7 @@ class MorphoBlue:
 
     # --- owner functions ------------------------------------------------------------------
 
-    def enable_irm(self, irm: Irm | None) -> None:
+    def enable_irm(self, irm: AnyIrm | None) -> None:
         """``enableIrm``: allow markets with ``irm`` (``None`` is ``address(0)``: no interest)."""
         if self.is_irm_enabled(irm):
             raise MorphoError(E.ALREADY_SET)
@@ -198,7 +210,7 @@ class MorphoBlue:
             raise MorphoError(E.MAX_LLTV_EXCEEDED)
         self._enabled_lltvs.add(lltv)
 
-    def is_irm_enabled(self, irm: Irm | None) -> bool:
+    def is_irm_enabled(self, irm: AnyIrm | None) -> bool:
         """``isIrmEnabled``."""
         return any(irm is x or irm == x for x in self._enabled_irms)
 
@@ -254,7 +266,9 @@ class MorphoBlue:
         self._screens[params.name] = MarketScreen()
         self._merged = None
         if params.irm is not None:  # "initialize the IRM in case it is stateful"
-            params.irm.borrow_rate(params, self._markets[params.name].frozen())
+            _rate, write = _irm_borrow_rate(params, self._markets[params.name].frozen(), now)
+            if write is not None:
+                write()
 
     # --- internals --------------------------------------------------------------------------
 
@@ -271,7 +285,8 @@ class MorphoBlue:
         """``_accrueInterest``: compound ``totalBorrowAssets`` by ``wTaylorCompounded``.
 
         ``interest = tBA.wMulDown(rate.wTaylorCompounded(elapsed))`` with ``rate`` from the IRM
-        given the market as stored *before* this accrual; both totals grow by ``interest``;
+        given the market as stored *before* this accrual (a stateful IRM's storage write is
+        staged in ``tx``: it lands when the call commits, never for a view); both totals grow by ``interest``;
         with a fee, ``feeShares = (interest.wMulDown(fee)).toSharesDown(tSA - feeAmount, tSS)``
         are minted to the fee recipient. ``lastUpdate = now`` even without an IRM.
         """
@@ -283,7 +298,9 @@ class MorphoBlue:
             return
         params = self._params[tx.name]
         if params.irm is not None:
-            rate = params.irm.borrow_rate(params, m.frozen())
+            rate, write = _irm_borrow_rate(params, m.frozen(), now)
+            if write is not None:
+                tx.irm_writes.append(write)  # rateAtTarget[id] = ..., when the call commits
             interest = w_mul_down(m.total_borrow_assets, w_taylor_compounded(rate, elapsed))
             m.total_borrow_assets = checked_add128(m.total_borrow_assets, interest)
             m.total_supply_assets = checked_add128(m.total_supply_assets, interest)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from defisim.engine.protocols.morpho_blue.irm import Irm
+    from defisim.engine.protocols.morpho_blue.irm import AnyIrm
 
 __all__ = ["Market", "MarketParams", "Position", "PriceOracle"]
 
@@ -30,14 +30,16 @@ class MarketParams:
     On chain the market id is ``keccak256(abi.encode(marketParams))``; in the simulator a
     market is identified by ``name``. ``loan_token`` and ``collateral_token`` are ledger token
     symbols; ``oracle`` has ``price()`` (1e36 scale); ``irm`` is ``None`` for ``address(0)``
-    (no interest); ``lltv`` is WAD (``0.86e18``).
+    (no interest), a stateless :class:`~defisim.engine.protocols.morpho_blue.irm.Irm` or a
+    stateful one (``AdaptiveCurveIrm``, whose storage is keyed by ``name``); ``lltv`` is WAD
+    (``0.86e18``).
     """
 
     name: str
     loan_token: str
     collateral_token: str
     oracle: PriceOracle
-    irm: Irm | None
+    irm: AnyIrm | None
     lltv: int
 
 

@@ -132,8 +132,14 @@ def test_irm_checks() -> None:
     problems = problems_of(data)
     assert any(p.startswith("protocols.0.markets.0.irm") and "apr" in m for p, m in problems), problems
     data = small()
-    market(data)["irm"] = {"kind": "adaptive-curve"}
+    market(data)["irm"] = {"kind": "adaptive"}  # unknown kind
     assert any(p.startswith("protocols.0.markets.0.irm") for p, _ in problems_of(data))
+    data = small()
+    market(data)["irm"] = {"kind": "adaptive-curve", "initial_rate_at_target": 3.0}  # above the 200 % cap
+    assert any(p.startswith("protocols.0.markets.0.irm") for p, _ in problems_of(data))
+    data = small()
+    market(data)["irm"] = {"kind": "adaptive-curve"}
+    defisim.scenario_from_dict(data)  # valid
 
 
 def test_reference_checks_name_the_field() -> None:
