@@ -12,8 +12,8 @@ import copy
 from typing import Any
 
 import pytest
-import yaml
 from morpho_env import MARKET, T0, MorphoEnv  # type: ignore[import-not-found]
+from test_morpho_scenario_kind import SMALL  # type: ignore[import-not-found]
 
 import defisim
 from defisim.engine.protocols.morpho_blue import (
@@ -197,40 +197,14 @@ def test_a_chosen_initial_rate_at_target() -> None:
 
 # --- the scenario kind ----------------------------------------------------------------------------
 
-SCENARIO: dict[str, Any] = yaml.safe_load("""
-name: morpho-adaptive
-seed: 3
-chain: {blocks: 5}
-tokens:
-  WETH: {decimals: 18}
-  USDC: {decimals: 6}
-prices:
-  model: scripted
-  assets:
-    WETH: {start: 3000}
-    USDC: {start: 1.0}
-oracles:
-  - {kind: chainlink, name: eth-usd, asset: WETH, source: reference, deviation: 0.005, heartbeat: 1h}
-  - {kind: chainlink, name: usdc-usd, asset: USDC, source: reference, deviation: 0.0025, heartbeat: 24h}
-protocols:
-  - kind: morpho-blue
-    name: morpho
-    oracles: {WETH: eth-usd, USDC: usdc-usd}
-    markets:
-      - name: weth-usdc
-        collateral: WETH
-        loan: USDC
-        lltv: 0.86
-        irm: {kind: adaptive-curve}
-        supply: "10000 USDC"
-        accounts:
-          - {name: bob, collateral: "10 WETH", borrow: "9500 USDC"}
-""")
-
-
 def _scenario(irm: dict[str, Any]) -> dict[str, Any]:
-    data = copy.deepcopy(SCENARIO)
-    data["protocols"][0]["markets"][0]["irm"] = irm
+    """The scenario-kind tests' small Morpho scenario with ``irm``, no fee, and one borrower
+    holding the market at 95 % utilisation."""
+    data = copy.deepcopy(SMALL)
+    market = data["protocols"][0]["markets"][0]
+    market.pop("fee", None)
+    market.update(irm=irm, borrowers=[],
+                  accounts=[{"name": "bob", "collateral": "10 WETH", "borrow": "9500 USDC"}])
     return data
 
 
