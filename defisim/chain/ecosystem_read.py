@@ -34,7 +34,8 @@ other method before sending. No node is started and nothing is written anywhere.
 
 Errors: :class:`~defisim.chain.fork.ForkInputError` for bad input (no URL, wrong chain, a
 block in the future, an address without code or not of its family — the message names the
-registry field), :class:`~defisim.chain.fork.ForkError` for the rest; messages never show a
+registry field, or the token's address for a token that does not answer as an ERC-20),
+:class:`~defisim.chain.fork.ForkError` for the rest; messages never show a
 key from the URL (:func:`~defisim.chain.fork.scrub`).
 """
 

@@ -94,7 +94,6 @@ from defisim.engine.protocols.morpho_blue import (
     AnyIrm,
     FixedPriceOracle,
     FixedRateIrm,
-    Irm,
     LinearUtilizationIrm,
     Market,
     MarketParams,
@@ -187,8 +186,8 @@ def accounts_from_logs(rpc: ReadOnlyRpc, morpho: str, market_id: bytes, first: i
                        limit: int, chunk: int = LOG_CHUNK) -> tuple[list[str], str]:
     """``onBehalf`` of the market's ``Borrow``/``SupplyCollateral`` events in ``[first, last]``,
     most recent first: (at most ``limit`` accounts, a note on what was scanned). ``chunk``:
-    blocks per request; ranges a provider refuses are halved down to 16 blocks; a range still
-    refused ends the scan."""
+    blocks per request; a range a provider refuses is halved while the range is over 16 blocks
+    (so down to 8-16); a range still refused ends the scan."""
     found: dict[str, int] = {}
     hi, note = last, ""
     topic_id = "0x" + market_id.hex()
@@ -237,7 +236,7 @@ class MorphoForkMarket:
     loan_decimals: int
     collateral_decimals: int
     price: int
-    irm: Irm | None
+    irm: AnyIrm | None
     irm_kind: str
     fee_recipient: str
     owner: str

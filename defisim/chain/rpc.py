@@ -81,7 +81,10 @@ class _Client:
                     raise ChainError(f"RPC {self._shown} unreachable: {type(exc).__name__}: "
                                      f"{str(exc).replace(self._url, self._shown)}") from None
         if resp.status != 200:
-            raise ChainError(f"RPC {self._shown} answered HTTP {resp.status}")
+            error = _json_rpc_error(raw)
+            if error is None:
+                raise ChainError(f"RPC {self._shown} answered HTTP {resp.status}")
+            return error  # a JSON-RPC error sent with an HTTP error status (e.g. 413 for a log range)
         try:
             return json.loads(raw)
         except ValueError:
@@ -327,3 +330,14 @@ class Contract:
         if not isinstance(self.node, LocalNode):
             raise ChainError("transactions go only to the local node")
         return self.node.send(sender, self.address, self.data(name, *args), what=name)
+
+
+def _json_rpc_error(raw: bytes) -> dict[str, Any] | None:
+    """The JSON-RPC error object in ``raw`` (``{"error": {...}}``), or None if it holds none."""
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(reply, dict) and isinstance(reply.get("error"), dict):
+        return reply
+    return None

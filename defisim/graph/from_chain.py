@@ -79,6 +79,12 @@ LAYER = "fast"
 E36 = 10**36
 
 
+def _token_name(token: Any) -> str:
+    """An edge's ``token``: the token's symbol, else the start of its address (a symbol that
+    could not be read; the schema keeps token names to 40 characters)."""
+    return token.symbol or token.address[:10]
+
+
 def build_graph_from_chain(registry: Registry | str | Path, rpc_url: str | None, block: int | None = None, *,
                            top_accounts: int = 5, log_blocks: int | None = None,
                            progress: Callable[[str], None] | None = None) -> ExposureGraph:
@@ -99,6 +105,7 @@ class _Build:
     def __init__(self, state: EcosystemRead) -> None:
         self.state = state
         self.when = datetime.fromtimestamp(state.timestamp, tz=UTC).date().isoformat()
+        self.read_on = datetime.now(tz=UTC).date().isoformat()  # the day the chain was read
         self.at = f"chain {state.chain_id}, block {state.block} (timestamp {state.timestamp})"
         self.sources: dict[str, dict[str, Any]] = {}
         self.g = nx.MultiDiGraph()
@@ -108,7 +115,7 @@ class _Build:
         self.oracle_label: dict[str, str] = {}
 
     def source(self, key: str, title: str, notes: str = "") -> str:
-        self.sources.setdefault(key, {"title": f"{title}, {self.at}", "retrieved": self.when,
+        self.sources.setdefault(key, {"title": f"{title}, {self.at}", "retrieved": self.read_on,
                                      "as_of": self.when, "notes": notes})
         return key
 
@@ -166,7 +173,7 @@ def _aave(b: _Build, ids: dict[str, str]) -> None:
         value = supplied = borrowed = reserves = 0
         for r in pool.reserves:
             t = b.token(r.asset)
-            sym = t.symbol or r.asset
+            sym = _token_name(t)
             unit = pool.base_currency_unit
             usd_of = (lambda x, r=r, unit=unit: x * r.price * E8 // (10**r.decimals * unit))
             supplied += usd_of(r.supplied)
@@ -222,8 +229,8 @@ def _morpho(b: _Build, ids: dict[str, str], top_accounts: int) -> None:
     per_market: dict[tuple[str, str], tuple[list[Position], str]] = {}
     for mb in b.state.morpho:
         for m in mb.markets:
-            loan_sym = b.token(m.loan).symbol or m.loan
-            coll_sym = b.token(m.collateral).symbol or m.collateral if int(m.collateral, 16) else "none"
+            loan_sym = _token_name(b.token(m.loan))
+            coll_sym = _token_name(b.token(m.collateral)) if int(m.collateral, 16) else "none"
             positions = _market_positions(b, m)
             held = sum(p.collateral for p in m.positions)
             key = b.source(f"{mb.id}:{m.id[:10]}", (
@@ -252,9 +259,9 @@ def _morpho(b: _Build, ids: dict[str, str], top_accounts: int) -> None:
                      chain=b.state.registry.chain)
         for token, amount in p.collateral.items():
             b.edges.add(ids[token], aid, "collateral_held_in", p.collateral_usd[token], amount,
-                        b.token(token).symbol or token, source_ref=key)
+                        _token_name(b.token(token)), source_ref=key)
         for token, amount in p.debt.items():
-            b.edges.add(aid, pid, "debt_owed_to", p.debt_usd[token], amount, b.token(token).symbol or token,
+            b.edges.add(aid, pid, "debt_owed_to", p.debt_usd[token], amount, _token_name(b.token(token)),
                         source_ref=key)
     for mb in b.state.morpho:
         value = buffer = supply = borrow = 0
@@ -268,7 +275,7 @@ def _morpho(b: _Build, ids: dict[str, str], top_accounts: int) -> None:
                     continue
                 for token, amount in p.collateral.items():
                     b.edges.add(ids[token], mb.id, "collateral_held_in", p.collateral_usd[token], amount,
-                                b.token(token).symbol or token, source_ref=key)
+                                _token_name(b.token(token)), source_ref=key)
             supply += b.usd(m.loan, m.total_supply_assets)
             borrow += b.usd(m.loan, m.total_borrow_assets)
             notes.append(f"{m.label}: supplied {m.total_supply_assets}, borrowed {m.total_borrow_assets} loan base "
@@ -305,7 +312,7 @@ def graph_from_chain(state: EcosystemRead, *, top_accounts: int = 5, name: str |
         if t.issuer:
             usd = b.usd(t.address, tok.total_supply)
             b.edges.add(ids[t.address.lower()], t.issuer, "token_issued_by", usd, tok.total_supply,
-                        tok.symbol or tok.address, source_ref=key)
+                        _token_name(tok), source_ref=key)
             issued[t.issuer] = issued.get(t.issuer, 0) + usd
     labels = {t.issuer: t.issuer_label for t in reg.tokens if t.issuer and t.issuer_label}
     for issuer, usd in issued.items():
