@@ -150,24 +150,22 @@ def write_node_link_json(graph: ExposureGraph | nx.MultiDiGraph, path: str | Pat
 
 def write_graphml(graph: ExposureGraph | nx.MultiDiGraph, path: str | Path) -> Path:
     """GraphML with scalar attributes (see the module docstring for the flattening)."""
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_graphml(_flat(graph), p)
-    except OSError as exc:
-        raise OutputError(f"cannot write {p}: {exc}") from None
-    return p
+    return _write_xml(nx.write_graphml, graph, Path(path))
 
 
 def write_gexf(graph: ExposureGraph | nx.MultiDiGraph, path: str | Path) -> Path:
     """GEXF 1.2 with scalar attributes (see the module docstring for the flattening)."""
-    p = Path(path)
+    return _write_xml(nx.write_gexf, graph, Path(path))
+
+
+def _write_xml(writer: Any, graph: ExposureGraph | nx.MultiDiGraph, path: Path) -> Path:
+    """``writer(flattened graph, path)``; OutputError if the file cannot be written."""
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_gexf(_flat(graph), p)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer(_flat(graph), path)
     except OSError as exc:
-        raise OutputError(f"cannot write {p}: {exc}") from None
-    return p
+        raise OutputError(f"cannot write {path}: {exc}") from None
+    return path
 
 
 def _flat(graph: ExposureGraph | nx.MultiDiGraph) -> nx.MultiDiGraph:

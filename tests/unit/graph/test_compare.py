@@ -15,27 +15,11 @@ from defisim.graph.compare import (
 )
 from defisim.graph.to_scenario import scenario_model_from_graph
 from defisim.simulate import simulate
+from tests.unit.graph.conftest import graph_data
 
 NODES = [("eth", "asset", 1.0e9), ("usdc", "asset", 1.0e9),
          ("lend", "protocol", 6.0e7, 1.0e7), ("lend2", "protocol", 3.0e7, 6.0e7), ("other", "protocol", 1.0e6, 1.0e6)]
 EDGES = [("eth", "lend", "collateral_held_in", 6.0e7), ("eth", "lend2", "collateral_held_in", 3.0e7)]
-
-
-def graph_data(nodes, edges, shocks=None):
-    """Plain graph data: nodes ``(id, kind, value_usd[, equity_usd])``, edges ``(source, target,
-    kind, value_usd)`` (as the package conftest's builder)."""
-    out = []
-    for spec in nodes:
-        node = {"id": spec[0], "kind": spec[1], "value_usd": spec[2], "source": "test"}
-        if len(spec) > 3:
-            node["equity_usd"] = spec[3]
-        out.append(node)
-    return {"meta": {"name": "test", "as_of": "2025-01-31",
-                     "sources": {"test": {"title": "hand-made", "retrieved": "2025-01-31"}}},
-            "nodes": out,
-            "edges": [{"source": s, "target": t, "kind": k, "value_usd": v, "source_ref": "test"}
-                      for s, t, k, v in edges],
-            "shocks": shocks or []}
 
 
 

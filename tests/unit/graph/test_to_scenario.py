@@ -15,25 +15,9 @@ from defisim.graph.to_scenario import (
     scenario_model_from_graph,
 )
 from defisim.scenario import load_scenario
+from tests.unit.graph.conftest import graph_data
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def graph_data(nodes, edges, shocks=None):
-    """Plain graph data: nodes ``(id, kind, value_usd[, equity_usd])``, edges ``(source, target,
-    kind, value_usd)`` (as the package conftest's builder)."""
-    out = []
-    for spec in nodes:
-        node = {"id": spec[0], "kind": spec[1], "value_usd": spec[2], "source": "test"}
-        if len(spec) > 3:
-            node["equity_usd"] = spec[3]
-        out.append(node)
-    return {"meta": {"name": "test", "as_of": "2025-01-31",
-                     "sources": {"test": {"title": "hand-made", "retrieved": "2025-01-31"}}},
-            "nodes": out,
-            "edges": [{"source": s, "target": t, "kind": k, "value_usd": v, "source_ref": "test"}
-                      for s, t, k, v in edges],
-            "shocks": shocks or []}
 
 
 
