@@ -64,11 +64,11 @@ class DateCoverage:
     def summary(self, days: int = NEAR_DAYS) -> str:
         """One line, e.g. ``43 figures: 18 at 2025-09-01, 9 within 7 days, 12 further (2025-06-20 ..
         2025-09-26), 4 undated``."""
-        span = self.span()
         far = self.far(days)
         parts = [f"{len(self.at_date())} at {self.as_of.isoformat()}", f"{len(self.near(days))} within {days} days"]
-        if far and span is not None:
-            parts.append(f"{len(far)} further (dated {span[0].isoformat()} .. {span[1].isoformat()})")
+        if far:
+            first, last = min(f.day for f in far), max(f.day for f in far)  # type: ignore[type-var]
+            parts.append(f"{len(far)} further (dated {first.isoformat()} .. {last.isoformat()})")
         else:
             parts.append("0 further")
         parts.append(f"{len(self.undated())} undated")

